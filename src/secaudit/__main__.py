@@ -1,0 +1,5 @@
+"""``python -m secaudit``."""
+
+from secaudit.cli import main
+
+main()

@@ -1,0 +1,402 @@
+"""Command-line interface. Exit codes: 0 clean, 1 fail found, 3 incomplete, 2 usage/content error."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from secaudit import __version__
+from secaudit.collect.offline import collect_offline
+from secaudit.collect.plan import PlannedCommand
+from secaudit.collect.text import assess, command_slug, decode_output, sha256_hex
+from secaudit.errors import SecauditError
+from secaudit.evaluate.loader import load_catalogue
+from secaudit.inventory import TargetFilter, load_inventory, operators_of
+from secaudit.models.enums import Environment, EvidenceSource, Platform, Role, Status
+from secaudit.models.evidence import Evidence
+from secaudit.models.finding import Finding, RunResult
+from secaudit.models.target import Target
+from secaudit.pipeline import HostEvidence, RunConfig, exit_code, publish, run_audit
+from secaudit.platforms import get_platform
+from secaudit.report.json_doc import dumps, findings_document
+from secaudit.report.summary import is_compliant, score, status_counts
+from secaudit.sign.keys import generate_keypair, load_private_key, load_public_key
+from secaudit.sign.manifest import MANIFEST, verify_bundle
+
+app = typer.Typer(
+    help="secaudit: audit OLTs, gateways and 5G edge routers against the dual-gigabit security baseline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+checks_app = typer.Typer(help="Inspect and lint the check catalogue.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage signing keys.", no_args_is_help=True)
+app.add_typer(checks_app, name="checks")
+app.add_typer(keys_app, name="keys")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+EXIT_USAGE = 2
+STATUS_HEADERS = {
+    Status.PASS: "pass",
+    Status.FAIL: "fail",
+    Status.WARN: "warn",
+    Status.MANUAL: "manual",
+    Status.NOT_APPLICABLE: "n/a",
+    Status.NOT_COLLECTED: "not coll.",
+    Status.ERROR: "error",
+}
+
+
+def _die(message: str) -> NoReturn:
+    print(f"error: {message}", file=sys.stderr)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def _guard(func: Callable[[], int]) -> NoReturn:
+    try:
+        code = func()
+    except SecauditError as exc:
+        _die(str(exc))
+    raise typer.Exit(code)
+
+
+def _passphrase(env_name: str | None) -> bytes | None:
+    if not env_name:
+        return None
+    value = os.environ.get(env_name)
+    if value is None:
+        _die(f"environment variable {env_name} (passphrase) is not set")
+    return value.encode("utf-8")
+
+
+def _summary_table(result: RunResult, title: str) -> Table:
+    table = Table(title=title)
+    table.add_column("operator")
+    table.add_column("hosts", justify="right")
+    table.add_column("compliant", justify="right")
+    table.add_column("score", justify="right")
+    for header in STATUS_HEADERS.values():
+        table.add_column(header, justify="right")
+    groups = operators_of(result.targets) or sorted({t.operator for t in result.targets})
+    for op in groups:
+        findings = [f for f in result.findings if f.operator == op]
+        hosts = [t.name for t in result.targets if t.operator == op]
+        ok = sum(is_compliant(f for f in findings if f.host == h) for h in hosts)
+        counts = status_counts(findings)
+        sc = score(findings)
+        table.add_row(
+            op,
+            str(len(hosts)),
+            str(ok),
+            "-" if sc is None else f"{sc:.1f}%",
+            *(str(counts[s.value]) for s in Status),
+        )
+    return table
+
+
+Multi = Annotated[list[str] | None, typer.Option()]
+
+
+@app.command()
+def run(
+    offline: Annotated[
+        Path | None, typer.Option(help="Audit saved evidence: DIR/<host>/<command-slug>.txt")
+    ] = None,
+    inventory: Annotated[Path, typer.Option(help="Nornir SimpleInventory folder")] = Path("inventory"),
+    checks: Annotated[Path, typer.Option(help="Check catalogue folder")] = Path("checks"),
+    templates: Annotated[Path, typer.Option(help="Report templates folder")] = Path("templates"),
+    output: Annotated[Path, typer.Option(help="Where run folders are written")] = Path("reports"),
+    key: Annotated[Path | None, typer.Option(help="Ed25519 private key that signs the bundles")] = None,
+    key_passphrase_env: Annotated[
+        str | None, typer.Option(help="Env var holding the key's passphrase")
+    ] = None,
+    operator: Multi = None,
+    role: Multi = None,
+    site: Multi = None,
+    host: Annotated[list[str] | None, typer.Option(help="Host name or glob (repeatable)")] = None,
+    lang: Annotated[
+        str | None, typer.Option(help="Report language (zh-CN or en); default per operator")
+    ] = None,
+    latest_file: Annotated[Path | None, typer.Option(help="Write the run folder path to this file")] = None,
+    quiet: Annotated[bool, typer.Option(help="Print only errors (for cron)")] = False,
+) -> None:
+    """Audit the inventory and write signed per-operator and city bundles."""
+
+    def body() -> int:
+        if offline is None:
+            _die("live collection is not available yet (issue #5); audit saved evidence with --offline DIR")
+        if not offline.is_dir():
+            _die(f"{offline}: evidence folder not found")
+        if key is None:
+            _die("--key is required: every bundle is signed (create one with `secaudit keys generate`)")
+        private_key = load_private_key(key, _passphrase(key_passphrase_env))
+        catalogue = load_catalogue(checks)
+        inv = load_inventory(
+            inventory,
+            TargetFilter(tuple(operator or ()), tuple(role or ()), tuple(site or ()), tuple(host or ())),
+        )
+        if not inv.targets:
+            _die("no host matches the inventory filters")
+        config = RunConfig(catalogue=catalogue, operators=inv.operators, targets=inv.targets)
+
+        def collect(
+            targets: tuple[Target, ...], plan: Mapping[str, tuple[PlannedCommand, ...]]
+        ) -> Iterable[HostEvidence]:
+            for target, evidence, note in collect_offline(offline, targets, plan):
+                if note and not quiet:
+                    err.print(f"warning: {note}")
+                yield HostEvidence(target, evidence, note)
+
+        result, hosts = run_audit(config, collect, EvidenceSource.OFFLINE)
+        run_dir = publish(result, hosts, output, templates, private_key, lang=lang)
+        if latest_file is not None:
+            latest_file.write_text(f"{run_dir}\n")
+        code = exit_code(result.findings)
+        if not quiet:
+            out.print(_summary_table(result, f"secaudit run {result.run.id} ({len(result.targets)} devices)"))
+            for op in operators_of(result.targets):
+                out.print(f"  {op:8s} {run_dir / op / 'report.html'}")
+            out.print(f"  {'city':8s} {run_dir / 'city' / 'report.html'}")
+            out.print(
+                f"exit code {code}: " + {0: "clean", 1: "failures found", 3: "incomplete evidence"}[code]
+            )
+        return code
+
+    _guard(body)
+
+
+@app.command()
+def verify(
+    bundle: Annotated[Path, typer.Argument(help="A bundle folder (or a run folder holding bundles)")],
+    pubkey: Annotated[Path, typer.Option(help="Ed25519 public key (PEM)")],
+) -> None:
+    """Verify a signed bundle: exit 0 intact, 1 invalid (names what changed), 2 usage error."""
+
+    def body() -> int:
+        public_key = load_public_key(pubkey)
+        if not bundle.is_dir():
+            _die(f"{bundle}: not a folder")
+        if (bundle / MANIFEST).exists() or (bundle / "manifest.sig").exists():
+            targets = [bundle]
+        else:
+            targets = sorted(p for p in bundle.iterdir() if p.is_dir() and not p.name.startswith("."))
+            if not targets:
+                _die(f"{bundle}: neither a bundle nor a run folder")
+        bad = 0
+        for b in targets:
+            report = verify_bundle(b, public_key)
+            if report.ok and report.manifest is not None:
+                out.print(
+                    f"OK       {b} ({len(report.manifest.files)} files, run {report.manifest.run_id}, "
+                    f"key {report.manifest.key_id[:16]})"
+                )
+            else:
+                bad += 1
+                out.print(f"INVALID  {b}")
+                for problem in report.problems:
+                    out.print(f"  - {problem}")
+        return 1 if bad else 0
+
+    _guard(body)
+
+
+def _scan_target(path: Path, platform: Platform, role: Role) -> Target:
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", path.stem).lstrip("._-") or "config"
+    return Target(
+        name=name,
+        hostname=name,
+        platform=platform,
+        operator="unassigned",
+        role=role,
+        site="unknown",
+        environment=Environment.PRODUCTION,
+        model="unknown",
+    )
+
+
+@app.command("scan-config")
+def scan_config(
+    files: Annotated[
+        list[Path], typer.Argument(help="Saved configuration files (e.g. Oxidized/RANCID backups)")
+    ],
+    platform: Annotated[str, typer.Option(help="secaudit platform of the files")],
+    role: Annotated[str | None, typer.Option(help="Device role (default depends on platform)")] = None,
+    checks: Annotated[Path, typer.Option(help="Check catalogue folder")] = Path("checks"),
+    output_format: Annotated[str, typer.Option("--format", help="json or table")] = "table",
+) -> None:
+    """Audit saved configurations without an inventory; other evidence is not_collected."""
+
+    def body() -> int:
+        spec = get_platform(platform)
+        if output_format not in ("json", "table"):
+            _die(f"--format must be json or table, not {output_format!r}")
+        if spec.config_command is None:
+            _die(f"platform {platform} has no configuration file format to scan")
+        try:
+            the_role = Role(role) if role else spec.default_role
+        except ValueError:
+            _die(f"unknown role {role!r} (known: {', '.join(r.value for r in Role)})")
+        catalogue = load_catalogue(checks)
+        targets: list[Target] = []
+        by_name: dict[str, Evidence] = {}
+        for path in files:
+            if not path.is_file():
+                _die(f"{path}: file not found")
+            target = _scan_target(path, spec.name, the_role)
+            if target.name in by_name:
+                _die(f"{path}: two files map to the same host name {target.name!r}")
+            data = path.read_bytes()
+            text = decode_output(data)
+            state, detail = assess(spec, spec.config_command, text, is_config=True)
+            by_name[target.name] = Evidence(
+                host=target.name,
+                platform=spec.name,
+                command=spec.config_command,
+                slug=command_slug(spec.config_command),
+                text=text,
+                sha256=sha256_hex(data),
+                collected_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
+                source=EvidenceSource.OFFLINE,
+                state=state,
+                detail=detail,
+            )
+            targets.append(target)
+
+        def collect(
+            ts: tuple[Target, ...], plan: Mapping[str, tuple[PlannedCommand, ...]]
+        ) -> Iterable[HostEvidence]:
+            for t in ts:
+                yield HostEvidence(t, (by_name[t.name],))
+
+        config = RunConfig(catalogue=catalogue, operators={}, targets=tuple(targets), profile="baseline")
+        result, _ = run_audit(config, collect, EvidenceSource.OFFLINE)
+        if output_format == "json":
+            sys.stdout.buffer.write(dumps(findings_document(result, None, result.findings)))
+        else:
+            _findings_table(result.findings)
+        return exit_code(result.findings)
+
+    _guard(body)
+
+
+def _findings_table(findings: Iterable[Finding]) -> None:
+    table = Table()
+    for col in ("host", "control", "severity", "status", "message"):
+        table.add_column(col, overflow="fold")
+    for f in findings:
+        table.add_row(f.host, f.control_id, f.severity.value, f.status.value, f.message[:200])
+    out.print(table)
+
+
+@checks_app.command("list")
+def checks_list(
+    checks: Annotated[Path, typer.Option(help="Check catalogue folder")] = Path("checks"),
+    output_format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """List the controls of the catalogue."""
+
+    def body() -> int:
+        catalogue = load_catalogue(checks)
+        rows: list[dict[str, Any]] = [
+            {
+                "id": c.id,
+                "title": c.title,
+                "title_zh": c.title_zh,
+                "phase": c.phase.value,
+                "roles": [r.value for r in c.roles],
+                "severity": c.severity.value,
+                "standards": [s.model_dump(mode="json", exclude_none=True) for s in c.standards],
+                "platforms": sorted(p.value for p in c.platforms),
+            }
+            for c in catalogue.controls
+        ]
+        if output_format == "json":
+            sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        elif output_format == "table":
+            table = Table(title=f"{len(rows)} controls")
+            for col in ("id", "title", "phase", "severity", "platforms"):
+                table.add_column(col, overflow="fold")
+            for r in rows:
+                table.add_row(
+                    r["id"],
+                    f"{r['title']} / {r['title_zh']}",
+                    r["phase"],
+                    r["severity"],
+                    ", ".join(r["platforms"]),
+                )
+            out.print(table)
+        else:
+            _die(f"--format must be table or json, not {output_format!r}")
+        return 0
+
+    _guard(body)
+
+
+@checks_app.command("lint")
+def checks_lint(
+    checks: Annotated[Path, typer.Option(help="Check catalogue folder")] = Path("checks"),
+) -> None:
+    """Validate every control file; each problem is printed as file:line: message."""
+
+    def body() -> int:
+        problems: list[str] = []
+        catalogue = load_catalogue(checks, collect_problems=problems)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if problems:
+            print(f"{len(problems)} problem(s) in {checks}", file=sys.stderr)
+            return EXIT_USAGE
+        out.print(f"{len(catalogue.controls)} controls OK")
+        return 0
+
+    _guard(body)
+
+
+@keys_app.command("generate")
+def keys_generate(
+    out_dir: Annotated[Path, typer.Option(help="Folder for the key files")] = Path(".secaudit/keys"),
+    name: Annotated[str, typer.Option(help="Base name: <name>.key and <name>.pub")] = "secaudit",
+    passphrase_env: Annotated[
+        str | None, typer.Option(help="Env var holding a passphrase for the private key")
+    ] = None,
+) -> None:
+    """Create an Ed25519 key pair (private key mode 0600)."""
+
+    def body() -> int:
+        private_path, public_path, kid = generate_keypair(out_dir, name, _passphrase(passphrase_env))
+        out.print(f"private key {private_path} (0600)\npublic key  {public_path}\nkey id      {kid}")
+        return 0
+
+    _guard(body)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        print(f"secaudit {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version")
+    ] = False,
+) -> None:
+    """secaudit command line."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,1 @@
+"""Collect stage: turn devices (live) or saved files (offline) into ``Evidence``."""

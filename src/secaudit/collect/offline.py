@@ -1,0 +1,117 @@
+"""Offline collector: ``DIR/<host>/<command-slug>.txt`` (+ optional ``meta.json``) -> ``Evidence``.
+
+Slug rule: :func:`secaudit.collect.text.command_slug` (lower-case; every run of characters other
+than ``a-z``, ``0-9`` and ``-`` becomes one ``_``; leading/trailing ``_`` removed). A live run's
+evidence folder has the same layout, so ``run --offline <run>/evidence`` replays it.
+
+``meta.json`` (optional) records per command what the live collector saw::
+
+    {"host": "olt-1", "platform": "huawei_smartax", "collected_at": "2026-11-25T20:00:00+00:00",
+     "commands": {"display_version": {"command": "display version", "state": "ok", "detail": ""}}}
+
+A state other than ``ok`` recorded there is kept (a file cannot be better than its collection).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from secaudit.collect.plan import PlannedCommand
+from secaudit.collect.text import assess, command_slug, decode_output, sha256_hex
+from secaudit.models.enums import EvidenceSource, EvidenceState
+from secaudit.models.evidence import Evidence
+from secaudit.models.target import Target
+from secaudit.platforms import get_platform
+
+#: Larger evidence files are not read (they are reported as errors, never parsed).
+MAX_EVIDENCE_BYTES = 64 * 1024 * 1024
+
+
+def _read_meta(host_dir: Path) -> tuple[Mapping[str, Any], str]:
+    path = host_dir / "meta.json"
+    if not path.is_file():
+        return {}, ""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return {}, f"{path}: unreadable meta.json ({exc}); evidence states re-assessed from the files"
+    return (data if isinstance(data, dict) else {}), ""
+
+
+def _collected_at(meta: Mapping[str, Any]) -> datetime | None:
+    raw = meta.get("collected_at")
+    if not isinstance(raw, str):
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else None
+
+
+def read_evidence(
+    target: Target, command: PlannedCommand, host_dir: Path, meta: Mapping[str, Any]
+) -> Evidence:
+    """Read and assess one evidence file."""
+    spec = get_platform(target.platform)
+    slug = command_slug(command.command)
+    path = host_dir / f"{slug}.txt"
+    base = {
+        "host": target.name,
+        "platform": target.platform,
+        "command": command.command,
+        "slug": slug,
+        "source": EvidenceSource.OFFLINE,
+        "collected_at": _collected_at(meta),
+    }
+    if not host_dir.is_dir():
+        return Evidence(
+            **base,
+            text="",
+            sha256=sha256_hex(b""),
+            state=EvidenceState.MISSING,
+            detail=f"no evidence folder {host_dir}",
+        )
+    if not path.is_file():
+        return Evidence(
+            **base,
+            text="",
+            sha256=sha256_hex(b""),
+            state=EvidenceState.MISSING,
+            detail=f"missing evidence file {path.name}",
+        )
+    size = path.stat().st_size
+    if size > MAX_EVIDENCE_BYTES:
+        return Evidence(
+            **base,
+            text="",
+            sha256="",
+            state=EvidenceState.TRUNCATED,
+            detail=f"{path.name} is {size} bytes, over the {MAX_EVIDENCE_BYTES}-byte limit; not parsed",
+        )
+    data = path.read_bytes()
+    text = decode_output(data)
+    state, detail = assess(spec, command.command, text, is_config=command.is_config)
+    recorded = meta.get("commands", {}).get(slug) if isinstance(meta.get("commands"), dict) else None
+    if isinstance(recorded, dict) and recorded.get("state") not in (None, EvidenceState.OK.value):
+        try:
+            state = EvidenceState(recorded["state"])
+            detail = str(recorded.get("detail") or f"recorded as {state.value} at collection")
+        except ValueError:
+            pass
+    return Evidence(**base, text=text, sha256=sha256_hex(data), state=state, detail=detail)
+
+
+def collect_offline(
+    root: Path, targets: tuple[Target, ...], plan: Mapping[str, tuple[PlannedCommand, ...]]
+) -> Iterator[tuple[Target, tuple[Evidence, ...], str]]:
+    """Yield, per host, its evidence and a note (e.g. about an unreadable meta.json)."""
+    for target in targets:
+        host_dir = root / target.name
+        meta, note = _read_meta(host_dir)
+        evidence = tuple(read_evidence(target, cmd, host_dir, meta) for cmd in plan.get(target.name, ()))
+        yield target, evidence, note

@@ -1,0 +1,1 @@
+"""Evaluate stage: controls + parsed evidence + knobs -> findings. Pure."""

@@ -1,0 +1,119 @@
+"""Pure evaluation: (target, control, parsed evidence, knobs) -> Finding."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+
+from secaudit.evaluate.operators import evaluate_rule
+from secaudit.evaluate.outcome import Outcome
+from secaudit.models.control import Control, PlatformCheck
+from secaudit.models.enums import Status
+from secaudit.models.evidence import ParsedEvidence
+from secaudit.models.finding import EvidenceRef, Finding
+from secaudit.models.knobs import Knobs
+from secaudit.models.target import Target
+
+
+def fingerprint(control_id: str, host: str, locator: str = "") -> str:
+    """Stable finding id: the same control on the same host (and locator) in every run.
+
+    Examples:
+        >>> fingerprint("SEC-MGMT-001", "olt-1") == fingerprint("SEC-MGMT-001", "olt-1")
+        True
+        >>> len(fingerprint("SEC-MGMT-001", "olt-1"))
+        24
+    """
+    return hashlib.sha256(f"{control_id}\x1f{host}\x1f{locator}".encode()).hexdigest()[:24]
+
+
+def combine(outcomes: list[Outcome]) -> Outcome:
+    """Combine rule outcomes: a proven fail wins, then error, not_collected, warn; pass needs all.
+
+    Examples:
+        >>> combine([Outcome(Status.PASS, "a"), Outcome(Status.ERROR, "b")]).status
+        <Status.ERROR: 'error'>
+        >>> combine([Outcome(Status.FAIL, "a"), Outcome(Status.ERROR, "b")]).status
+        <Status.FAIL: 'fail'>
+        >>> combine([]).status
+        <Status.ERROR: 'error'>
+    """
+    if not outcomes:
+        return Outcome(Status.ERROR, "no rule was evaluated")
+    for status in (Status.FAIL, Status.ERROR, Status.NOT_COLLECTED, Status.WARN):
+        hits = [o for o in outcomes if o.status is status]
+        if hits:
+            others = [
+                o for o in outcomes if o.status in (Status.ERROR, Status.NOT_COLLECTED) and o not in hits
+            ]
+            message = "; ".join(dict.fromkeys(o.message for o in (*hits, *others)))
+            observed = tuple(dict.fromkeys(line for o in hits for line in o.observed))
+            return Outcome(status, message, observed)
+    observed = tuple(dict.fromkeys(line for o in outcomes for line in o.observed))
+    return Outcome(Status.PASS, f"all {len(outcomes)} rule(s) passed", observed)
+
+
+def _applicability(check: PlatformCheck, ev: Mapping[str, ParsedEvidence], knobs: Knobs) -> Outcome | None:
+    for rule in check.applies_when:
+        outcome = evaluate_rule(rule, ev, knobs)
+        if outcome.status in (Status.ERROR, Status.NOT_COLLECTED):
+            return Outcome(outcome.status, f"applicability could not be decided: {outcome.message}")
+        if outcome.status is not Status.PASS:
+            return Outcome(Status.NOT_APPLICABLE, f"not applicable: {rule.message}")
+    return None
+
+
+def evaluate_control(
+    target: Target, control: Control, evidence: Mapping[str, ParsedEvidence], knobs: Knobs
+) -> Finding | None:
+    """Evaluate one control on one host; ``None`` when the host's role is out of the control's scope.
+
+    ``evidence`` maps the check's evidence ids to parsed evidence.
+    """
+    if target.role not in control.roles:
+        return None
+    check = control.platforms.get(target.platform)
+    refs: tuple[EvidenceRef, ...] = ()
+    remediation: tuple[str, ...] = ()
+    expected = ""
+    if check is None:
+        outcome = Outcome(
+            Status.MANUAL,
+            f"secaudit has no automated check of this control for platform {target.platform.value}; "
+            "assess it manually",
+        )
+    elif check.manual:
+        outcome = Outcome(Status.MANUAL, f"manual check: {check.attest}")
+    else:
+        refs = tuple(
+            EvidenceRef(
+                command=p.evidence.command, sha256=p.evidence.sha256, state=p.state, template=p.template
+            )
+            for p in (evidence.get(spec.id) for spec in check.evidence)
+            if p is not None
+        )
+        remediation = check.remediation
+        expected = "; ".join(r.expected or r.message for r in check.rules)
+        gate = _applicability(check, evidence, knobs)
+        outcome = gate or combine([evaluate_rule(rule, evidence, knobs) for rule in check.rules])
+        if outcome.status in (Status.PASS, Status.NOT_APPLICABLE):
+            remediation = ()
+    return Finding(
+        fingerprint=fingerprint(control.id, target.name),
+        control_id=control.id,
+        control_version=control.version,
+        title=control.title,
+        title_zh=control.title_zh,
+        host=target.name,
+        operator=target.operator,
+        role=target.role,
+        platform=target.platform,
+        phase=control.phase,
+        severity=control.severity,
+        status=outcome.status,
+        message=outcome.message,
+        observed=outcome.observed,
+        expected=expected,
+        remediation=remediation,
+        evidence=refs,
+    )

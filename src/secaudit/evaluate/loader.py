@@ -1,0 +1,113 @@
+"""Load and lint the check catalogue (``checks/``). Broken content fails before any collection."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from secaudit.errors import CheckDefinitionError
+from secaudit.evaluate.functions import FUNCTIONS
+from secaudit.models.control import AnyOf, Control, PythonRule, Rule
+from secaudit.models.knobs import Knobs
+from secaudit.parse.textfsm import OWN_TEMPLATES, find_template
+from secaudit.platforms import get_platform
+from secaudit.yamlio import YamlError, load_model
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    """The loaded controls plus a digest of every content file they came from."""
+
+    controls: tuple[Control, ...]
+    digest: str
+    root: Path
+
+    def by_id(self) -> dict[str, Control]:
+        """Controls keyed by id."""
+        return {c.id: c for c in self.controls}
+
+
+def _python_rules(rule: Rule) -> list[PythonRule]:
+    if isinstance(rule, AnyOf):
+        return [p for sub in rule.rules for p in _python_rules(sub)]
+    return [rule] if isinstance(rule, PythonRule) else []
+
+
+def lint_control(control: Control, path: Path) -> list[str]:
+    """Cross-file checks pydantic cannot do. Returns problems as ``file: message`` lines."""
+    problems: list[str] = []
+    if control.id != path.stem:
+        problems.append(f"{path}: id {control.id!r} differs from the file name {path.stem!r}")
+    domain = control.id.split("-")[1].lower()
+    if path.parent.name != domain:
+        problems.append(f"{path}: control {control.id} belongs in checks/controls/{domain}/")
+    known_knobs = set(Knobs.model_fields)
+    for knob in control.knobs:
+        if knob not in known_knobs:
+            problems.append(f"{path}: unknown knob {knob!r} (known: {', '.join(sorted(known_knobs))})")
+    for platform, check in control.platforms.items():
+        spec = get_platform(platform)
+        for ev in check.evidence:
+            if ev.command == "config" and spec.config_command is None:
+                problems.append(f"{path}: {platform}: platform has no configuration command")
+            if ev.parser == "textfsm":
+                if ev.template is not None:
+                    if not (OWN_TEMPLATES / ev.template).is_file():
+                        problems.append(
+                            f"{path}: {platform}: template {ev.template!r} not in {OWN_TEMPLATES}"
+                        )
+                elif spec.ntc_platform is None or find_template(spec.ntc_platform, ev.command) is None:
+                    problems.append(f"{path}: {platform}: no TextFSM template for {ev.command!r}")
+        for rule in (*check.applies_when, *check.rules):
+            for prule in _python_rules(rule):
+                if prule.function not in FUNCTIONS.names():
+                    problems.append(f"{path}: {platform}: unknown python function {prule.function!r}")
+    return problems
+
+
+def content_digest(*roots: Path) -> str:
+    """SHA-256 over the relative path and content of every file under ``roots`` (sorted)."""
+    outer = hashlib.sha256()
+    for root in roots:
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            rel = f"{root.name}/{path.relative_to(root).as_posix()}"
+            outer.update(rel.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return outer.hexdigest()
+
+
+def load_catalogue(checks_dir: Path, *, collect_problems: list[str] | None = None) -> Catalogue:
+    """Load every ``checks/controls/**/*.yaml``.
+
+    Raises :class:`CheckDefinitionError` on the first problem, unless ``collect_problems`` is
+    given (``checks lint``), in which case all problems are appended there and the valid controls
+    are returned.
+    """
+    controls_dir = checks_dir / "controls"
+    if not controls_dir.is_dir():
+        raise CheckDefinitionError(f"{controls_dir}: no controls folder")
+    problems: list[str] = []
+    controls: dict[str, tuple[Control, Path]] = {}
+    for path in sorted(controls_dir.rglob("*.y*ml")):
+        try:
+            control = load_model(Control, path)
+        except YamlError as exc:
+            problems.append(str(exc))
+            continue
+        if control.id in controls:
+            problems.append(f"{path}: duplicate control id {control.id} (also in {controls[control.id][1]})")
+            continue
+        issues = lint_control(control, path)
+        problems.extend(issues)
+        if not issues:
+            controls[control.id] = (control, path)
+    if not controls and not problems:
+        problems.append(f"{controls_dir}: no control files found")
+    if problems and collect_problems is None:
+        raise CheckDefinitionError(
+            problems[0] + (f" (+{len(problems) - 1} more problems)" if len(problems) > 1 else "")
+        )
+    if collect_problems is not None:
+        collect_problems.extend(problems)
+    ordered = tuple(c for c, _ in sorted(controls.values(), key=lambda cp: cp[0].id))
+    return Catalogue(controls=ordered, digest=content_digest(checks_dir, OWN_TEMPLATES), root=checks_dir)

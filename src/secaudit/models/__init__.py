@@ -1,0 +1,1 @@
+"""Frozen data models exchanged between pipeline stages."""

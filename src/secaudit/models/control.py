@@ -1,0 +1,295 @@
+"""Controls as content: the schema every ``checks/controls/<domain>/<ID>.yaml`` must follow."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from secaudit.models.base import Frozen
+from secaudit.models.enums import Phase, Platform, Role, Severity
+from secaudit.models.evidence import EvidenceSpec
+
+CONTROL_ID_PATTERN = r"^SEC-[A-Z]+-\d{3}$"
+
+
+def _check_regex(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression {value!r}: {exc}") from exc
+    return value
+
+
+class MatchRule(Frozen):
+    """One level of a configuration path. Field names follow hier_config's ``MatchRule``.
+
+    All given fields must match the line (logical AND).
+    """
+
+    equals: str | None = None
+    startswith: str | None = None
+    endswith: str | None = None
+    contains: str | None = None
+    re_search: str | None = None
+
+    _re = field_validator("re_search")(_check_regex)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> MatchRule:
+        if not any((self.equals, self.startswith, self.endswith, self.contains, self.re_search)):
+            raise ValueError(
+                "a match rule needs at least one of equals/startswith/endswith/contains/re_search"
+            )
+        return self
+
+
+OnFail = Literal["fail", "warn"]
+
+
+class _RuleBase(Frozen):
+    evidence: str
+    on_fail: OnFail = "fail"
+    message: str = Field(min_length=1, description="what a failure means, shown in the finding")
+    expected: str | None = None
+
+
+class ConfigPresent(_RuleBase):
+    """At least ``min`` (or knob ``min_knob``) configuration lines match ``path``."""
+
+    op: Literal["config_present"]
+    path: tuple[MatchRule, ...] = Field(min_length=1)
+    anywhere: bool = False
+    min: int = Field(default=1, ge=1)
+    min_knob: str | None = None
+
+
+class ConfigAbsent(_RuleBase):
+    """No configuration line matches ``path``. On bad evidence this is ``error``, never ``pass``."""
+
+    op: Literal["config_absent"]
+    path: tuple[MatchRule, ...] = Field(min_length=1)
+    anywhere: bool = False
+
+
+class ConfigBlockHas(_RuleBase):
+    """Every block matching ``path`` has a child matching ``child`` (``min_blocks`` blocks needed)."""
+
+    op: Literal["config_block_has"]
+    path: tuple[MatchRule, ...] = Field(min_length=1)
+    child: MatchRule
+    anywhere: bool = False
+    min_blocks: int = Field(default=1, ge=0)
+
+
+class ConfigNumber(_RuleBase):
+    """Lines matching ``path`` carry a number (regex group ``value``) within ``[min, max]``.
+
+    The bounds come from literals or knobs. ``if_missing`` says what no matching line means.
+    """
+
+    op: Literal["config_number"]
+    path: tuple[MatchRule, ...] = Field(min_length=1)
+    value_regex: str
+    anywhere: bool = False
+    min: float | None = None
+    max: float | None = None
+    min_knob: str | None = None
+    max_knob: str | None = None
+    if_missing: Literal["fail", "warn", "pass"] = "fail"
+
+    _re = field_validator("value_regex")(_check_regex)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ConfigNumber:
+        if "(?P<value>" not in self.value_regex:
+            raise ValueError("value_regex needs a named group (?P<value>...)")
+        if all(v is None for v in (self.min, self.max, self.min_knob, self.max_knob)):
+            raise ValueError("config_number needs at least one of min, max, min_knob, max_knob")
+        return self
+
+
+Quantifier = Literal["all", "any", "none"]
+
+
+class _FieldRule(_RuleBase):
+    where: Mapping[str, str] = Field(default_factory=dict, description="field -> regex filter on rows")
+    field: str
+    quantifier: Quantifier = "all"
+    min_rows: int = Field(default=1, ge=0)
+
+
+class FieldEquals(_FieldRule):
+    """Parsed rows have ``field`` equal (case-insensitive) to ``value``."""
+
+    op: Literal["field_equals"]
+    value: str
+
+
+class FieldIn(_FieldRule):
+    """Parsed rows have ``field`` in ``values`` (case-insensitive)."""
+
+    op: Literal["field_in"]
+    values: tuple[str, ...] = Field(min_length=1)
+
+
+class FieldMatch(_FieldRule):
+    """Parsed rows have ``field`` matching ``re_search``."""
+
+    op: Literal["field_match"]
+    re_search: str
+
+    _re = field_validator("re_search")(_check_regex)
+
+
+class RowCount(_RuleBase):
+    """The number of parsed rows (after ``where``) is within ``[min, max]`` (literals or knobs)."""
+
+    op: Literal["row_count"]
+    where: Mapping[str, str] = Field(default_factory=dict)
+    min: int | None = None
+    max: int | None = None
+    min_knob: str | None = None
+    max_knob: str | None = None
+
+
+class VersionAtLeast(_RuleBase):
+    """A version string (a parsed field, or regex group ``value`` on raw text) is >= ``minimum``."""
+
+    op: Literal["version_at_least"]
+    field: str | None = None
+    value_regex: str | None = None
+    minimum: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _source(self) -> VersionAtLeast:
+        if (self.field is None) == (self.value_regex is None):
+            raise ValueError("version_at_least needs exactly one of field, value_regex")
+        if self.value_regex is not None and "(?P<value>" not in self.value_regex:
+            raise ValueError("value_regex needs a named group (?P<value>...)")
+        return self
+
+
+class PythonRule(_RuleBase):
+    """Escape hatch: a registered, unit-tested function in ``secaudit.evaluate.functions``."""
+
+    op: Literal["python"]
+    function: str
+
+
+class AnyOf(Frozen):
+    """Passes when any sub-rule passes (e.g. VRP5 and VRP8 spellings of the same setting)."""
+
+    op: Literal["any_of"]
+    rules: tuple[Rule, ...] = Field(min_length=2)
+    on_fail: OnFail = "fail"
+    message: str = Field(min_length=1)
+    expected: str | None = None
+
+
+Rule = Annotated[
+    ConfigPresent
+    | ConfigAbsent
+    | ConfigBlockHas
+    | ConfigNumber
+    | FieldEquals
+    | FieldIn
+    | FieldMatch
+    | RowCount
+    | VersionAtLeast
+    | PythonRule
+    | AnyOf,
+    Field(discriminator="op"),
+]
+AnyOf.model_rebuild()
+
+
+def rule_evidence_ids(rule: Rule) -> tuple[str, ...]:
+    """Evidence ids a rule reads (recursing into ``any_of``)."""
+    if isinstance(rule, AnyOf):
+        return tuple(eid for sub in rule.rules for eid in rule_evidence_ids(sub))
+    return (rule.evidence,)
+
+
+def rule_knobs(rule: Rule) -> tuple[str, ...]:
+    """Knob names a rule uses (recursing into ``any_of``)."""
+    if isinstance(rule, AnyOf):
+        return tuple(k for sub in rule.rules for k in rule_knobs(sub))
+    names = ("min_knob", "max_knob")
+    return tuple(v for n in names if isinstance(v := getattr(rule, n, None), str))
+
+
+class PlatformCheck(Frozen):
+    """How one control is checked on one platform."""
+
+    manual: bool = False
+    attest: str | None = Field(default=None, description="what a human must attest (manual checks)")
+    evidence: tuple[EvidenceSpec, ...] = ()
+    applies_when: tuple[Rule, ...] = Field(
+        default=(), description="all must pass, otherwise the control is not_applicable on this host"
+    )
+    rules: tuple[Rule, ...] = ()
+    remediation: tuple[str, ...] = ()
+    rollback: tuple[str, ...] = ()
+    notes: str = ""
+    inferred: bool = Field(default=False, description="syntax marked [I] (inferred) in the catalogue")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PlatformCheck:
+        if self.manual:
+            if self.rules or self.evidence:
+                raise ValueError("a manual check has no evidence or rules; say what to attest instead")
+            if not self.attest:
+                raise ValueError("a manual check needs 'attest': what a human must confirm")
+            return self
+        if not self.rules:
+            raise ValueError("an automated check needs at least one rule")
+        ids = [e.id for e in self.evidence]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"duplicate evidence ids: {ids}")
+        for rule in (*self.applies_when, *self.rules):
+            for eid in rule_evidence_ids(rule):
+                if eid not in ids:
+                    raise ValueError(f"rule uses evidence {eid!r}, which is not declared (declared: {ids})")
+        if self.inferred and "[I]" not in self.notes:
+            raise ValueError("inferred: true needs notes that say which syntax is inferred ([I])")
+        return self
+
+
+class StandardRef(Frozen):
+    """A reference into a standard (GB/T 22239, GB/T 28448, 3GPP TS 33.117, CIS, ...)."""
+
+    scheme: str = Field(min_length=1)
+    ref: str = Field(min_length=1)
+    test_id: str | None = None
+    title: str | None = None
+
+
+class Control(Frozen):
+    """One baseline control. The file stem must equal ``id``."""
+
+    id: str = Field(pattern=CONTROL_ID_PATTERN)
+    version: int = Field(default=1, ge=1)
+    title: str = Field(min_length=1)
+    title_zh: str = Field(min_length=1)
+    phase: Phase
+    roles: tuple[Role, ...] = Field(min_length=1)
+    severity: Severity
+    rationale: str = Field(min_length=1)
+    standards: tuple[StandardRef, ...] = Field(min_length=1)
+    tags: tuple[str, ...] = ()
+    knobs: tuple[str, ...] = ()
+    platforms: Mapping[Platform, PlatformCheck] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _knobs_declared(self) -> Control:
+        used = {
+            k for pc in self.platforms.values() for r in (*pc.applies_when, *pc.rules) for k in rule_knobs(r)
+        }
+        missing = used - set(self.knobs)
+        if missing:
+            raise ValueError(f"rules use knobs not listed under 'knobs': {sorted(missing)}")
+        return self

@@ -1,0 +1,68 @@
+"""Evidence: what a device said (live) or what a saved file holds (offline); same model for both."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from hier_config import HConfig
+from pydantic import AwareDatetime, Field, model_validator
+
+from secaudit.models.base import Frozen
+from secaudit.models.enums import EvidenceSource, EvidenceState, Platform
+
+Parser = Literal["textfsm", "config", "raw"]
+
+
+class EvidenceSpec(Frozen):
+    """What a control needs from a device: one command and how to parse its output.
+
+    ``command: config`` is a shorthand for the platform's full running-configuration command, so
+    every control shares one collected configuration per host.
+    """
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    command: str = Field(min_length=1)
+    parser: Parser
+    template: str | None = None
+    allow_no_rows: bool = False
+
+    @model_validator(mode="after")
+    def _template_only_for_textfsm(self) -> EvidenceSpec:
+        if self.template is not None and self.parser != "textfsm":
+            raise ValueError("'template' is only valid with parser: textfsm")
+        if self.command == "config" and self.parser != "config":
+            raise ValueError("command 'config' (the running configuration) needs parser: config")
+        return self
+
+
+class Evidence(Frozen):
+    """One command's output for one host, with its quality assessment."""
+
+    host: str
+    platform: Platform
+    command: str
+    slug: str
+    text: str
+    sha256: str
+    collected_at: AwareDatetime | None = None
+    source: EvidenceSource
+    state: EvidenceState
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedEvidence:
+    """Evidence after parsing, as the evaluator sees it (in memory only).
+
+    ``state`` is the evidence state, downgraded to ``parse_error`` when parsing failed; ``rows``
+    is set for TextFSM evidence, ``tree`` for configuration evidence, ``text`` always.
+    """
+
+    evidence: Evidence
+    state: EvidenceState
+    detail: str
+    text: str
+    rows: tuple[dict[str, str], ...] | None = None
+    tree: HConfig | None = None
+    template: str | None = None

@@ -1,0 +1,64 @@
+"""Findings and run results: what ``findings.json`` holds (schema in report/schemas/)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import AwareDatetime, Field
+
+from secaudit.models.base import Frozen
+from secaudit.models.enums import EvidenceSource, EvidenceState, Phase, Platform, Role, Severity, Status
+from secaudit.models.target import OperatorInfo, Target
+
+
+class EvidenceRef(Frozen):
+    """Which evidence a finding rests on."""
+
+    command: str
+    sha256: str
+    state: EvidenceState
+    template: str | None = None
+
+
+class Finding(Frozen):
+    """The result of one control on one host."""
+
+    fingerprint: str
+    control_id: str
+    control_version: int
+    title: str
+    title_zh: str
+    host: str
+    operator: str
+    role: Role
+    platform: Platform
+    phase: Phase
+    severity: Severity
+    status: Status
+    waived: bool = False
+    message: str
+    observed: tuple[str, ...] = ()
+    expected: str = ""
+    remediation: tuple[str, ...] = ()
+    evidence: tuple[EvidenceRef, ...] = ()
+
+
+class RunInfo(Frozen):
+    """Run metadata shared by every bundle of one run."""
+
+    id: str = Field(pattern=r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$")
+    started_at: AwareDatetime
+    finished_at: AwareDatetime
+    tool_version: str
+    checks_digest: str
+    profile: str
+    source: EvidenceSource
+
+
+class RunResult(Frozen):
+    """Everything one run produced, before it is split into per-operator bundles."""
+
+    run: RunInfo
+    operators: Mapping[str, OperatorInfo]
+    targets: tuple[Target, ...]
+    findings: tuple[Finding, ...]

@@ -1,0 +1,54 @@
+"""Parse one piece of evidence as a control's ``EvidenceSpec`` asks. Failures become states."""
+
+from __future__ import annotations
+
+from secaudit.errors import ParseError
+from secaudit.models.enums import EvidenceState
+from secaudit.models.evidence import Evidence, EvidenceSpec, ParsedEvidence
+from secaudit.parse.config import to_tree
+from secaudit.parse.textfsm import parse_rows
+from secaudit.platforms import get_platform
+
+
+def parse_evidence(evidence: Evidence, spec: EvidenceSpec) -> ParsedEvidence:
+    """Parse ``evidence`` with ``spec.parser``. Evidence that is not ``ok`` is passed through as is.
+
+    A parse failure gives state ``parse_error`` (never an empty result that could pass).
+    """
+    if evidence.state is not EvidenceState.OK:
+        return ParsedEvidence(
+            evidence=evidence, state=evidence.state, detail=evidence.detail, text=evidence.text
+        )
+    platform = get_platform(evidence.platform)
+    try:
+        if spec.parser == "config":
+            tree = to_tree(platform, evidence.text)
+            return ParsedEvidence(
+                evidence=evidence,
+                state=EvidenceState.OK,
+                detail="",
+                text=evidence.text,
+                tree=tree,
+                template=f"hier_config:{platform.hconfig_platform}/{platform.config_layout}",
+            )
+        if spec.parser == "textfsm":
+            result = parse_rows(
+                platform.ntc_platform,
+                evidence.command,
+                evidence.text,
+                template=spec.template,
+                allow_no_rows=spec.allow_no_rows,
+            )
+            return ParsedEvidence(
+                evidence=evidence,
+                state=EvidenceState.OK,
+                detail="",
+                text=evidence.text,
+                rows=result.rows,
+                template=result.template,
+            )
+    except ParseError as exc:
+        return ParsedEvidence(
+            evidence=evidence, state=EvidenceState.PARSE_ERROR, detail=str(exc), text=evidence.text
+        )
+    return ParsedEvidence(evidence=evidence, state=EvidenceState.OK, detail="", text=evidence.text)

@@ -1,0 +1,109 @@
+"""TextFSM parsing: secaudit's own index first, then ntc-templates. Never a silent empty result."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import version
+from pathlib import Path
+
+import ntc_templates
+import textfsm
+from textfsm import clitable
+
+from secaudit.errors import ParseError
+
+OWN_TEMPLATES = Path(__file__).parent / "textfsm_templates"
+NTC_TEMPLATES = Path(ntc_templates.__file__).parent / "templates"
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class TextfsmResult:
+    """Rows (header names lower-cased) plus which template produced them."""
+
+    rows: tuple[dict[str, str], ...]
+    template: str
+
+
+@cache
+def _table(directory: str) -> clitable.CliTable:
+    return clitable.CliTable("index", directory)
+
+
+@cache
+def _ntc_version() -> str:
+    return version("ntc_templates")
+
+
+@cache
+def _template_for(directory: Path, platform: str, command: str) -> str | None:
+    # CliTable's own GetRowMatch uses re.match (a prefix match): "display anything" would hit the
+    # "di[[r]]" row. Require the whole command to match, with normalised whitespace.
+    table = _table(str(directory))
+    wanted = " ".join(command.split())
+    for row in range(1, table.index.compiled.size + 1):
+        compiled = table.index.compiled[row]
+        if compiled["Platform"].fullmatch(platform) and compiled["Command"].fullmatch(wanted):
+            return str(table.index.index[row]["Template"])
+    return None
+
+
+def find_template(platform: str, command: str) -> tuple[Path, str] | None:
+    """Locate the template for ``(platform, command)``: own index first, then ntc-templates.
+
+    Examples:
+        >>> find_template("huawei_vrp", "display telnet server status")[1]
+        'huawei_vrp_display_telnet_server_status.textfsm'
+        >>> find_template("huawei_vrp", "display nothing-like-this") is None
+        True
+    """
+    with _LOCK:
+        for directory in (OWN_TEMPLATES, NTC_TEMPLATES):
+            name = _template_for(directory, platform, command)
+            if name:
+                return directory, name.split(":")[0]
+    return None
+
+
+def _records(template_path: Path, text: str) -> tuple[dict[str, str], ...]:
+    with template_path.open(encoding="utf-8") as handle:
+        fsm = textfsm.TextFSM(handle)
+    try:
+        rows = fsm.ParseText(text)
+    except textfsm.TextFSMError as exc:
+        raise ParseError(f"{template_path.name}: {exc}") from None
+    header = [h.lower() for h in fsm.header]
+    return tuple(
+        {k: (" ".join(v) if isinstance(v, list) else str(v)) for k, v in zip(header, r, strict=True)}
+        for r in rows
+    )
+
+
+def parse_rows(
+    platform: str | None, command: str, text: str, *, template: str | None = None, allow_no_rows: bool = False
+) -> TextfsmResult:
+    """Parse ``text`` with the template for ``(platform, command)`` or the named own template.
+
+    Raises :class:`ParseError` when no template exists, the template rejects the text, or no row
+    was produced (unless ``allow_no_rows``, meant for strict templates ending in ``^. -> Error``).
+    """
+    if template is not None:
+        path = OWN_TEMPLATES / template
+        if not path.is_file():
+            raise ParseError(f"template {template!r} not found in {OWN_TEMPLATES}")
+        label = f"secaudit:{template}"
+    else:
+        if platform is None:
+            raise ParseError(f"no TextFSM platform for command {command!r}")
+        found = find_template(platform, command)
+        if found is None:
+            raise ParseError(f"no TextFSM template for platform {platform!r}, command {command!r}")
+        directory, name = found
+        path = directory / name
+        label = f"secaudit:{name}" if directory == OWN_TEMPLATES else f"ntc-templates {_ntc_version()}:{name}"
+    rows = _records(path, text)
+    if not rows and not allow_no_rows:
+        raise ParseError(f"{label}: no records parsed from {len(text.splitlines())} lines of output")
+    return TextfsmResult(rows=rows, template=label)

@@ -1,0 +1,200 @@
+"""Wires the stages: inventory -> collect -> parse -> evaluate -> report -> sign.
+
+This is the library entry point; ``cli.py`` only translates options into a ``RunConfig``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from secaudit import __version__
+from secaudit.collect.plan import build_plan, resolve_command
+from secaudit.errors import ReportError
+from secaudit.evaluate.engine import evaluate_control
+from secaudit.evaluate.loader import Catalogue
+from secaudit.inventory import operators_of
+from secaudit.models.control import Control
+from secaudit.models.enums import EvidenceSource, EvidenceState, Status
+from secaudit.models.evidence import Evidence, ParsedEvidence
+from secaudit.models.finding import Finding, RunInfo, RunResult
+from secaudit.models.knobs import Knobs
+from secaudit.models.target import OperatorInfo, Target
+from secaudit.parse.evidence import parse_evidence
+from secaudit.report.bundle import write_city_bundle, write_operator_bundle
+from secaudit.sign.manifest import RunStamp, sign_bundle
+
+
+def new_run_id(now: datetime) -> str:
+    """Run id: UTC timestamp plus 6 random hex digits.
+
+    Examples:
+        >>> import re
+        >>> bool(re.fullmatch(r"20260101T000000Z-[0-9a-f]{6}", new_run_id(datetime(2026, 1, 1, tzinfo=UTC))))
+        True
+    """
+    return f"{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+@dataclass(frozen=True, slots=True)
+class HostEvidence:
+    """What the collector produced for one host."""
+
+    target: Target
+    evidence: tuple[Evidence, ...]
+    note: str = ""
+
+
+def evaluate_host(
+    target: Target, evidence: Iterable[Evidence], controls: Iterable[Control], knobs: Knobs
+) -> list[Finding]:
+    """Parse a host's evidence as each control asks and evaluate every in-scope control."""
+    by_command = {e.command: e for e in evidence}
+    cache: dict[tuple[str, str, str | None, bool], ParsedEvidence] = {}
+    findings: list[Finding] = []
+    for control in controls:
+        check = control.platforms.get(target.platform)
+        parsed: dict[str, ParsedEvidence] = {}
+        if check is not None and not check.manual:
+            for spec in check.evidence:
+                command = resolve_command(target.platform, spec) or spec.command
+                ev = by_command.get(command) or Evidence(
+                    host=target.name,
+                    platform=target.platform,
+                    command=command,
+                    slug="",
+                    text="",
+                    sha256="",
+                    source=EvidenceSource.OFFLINE,
+                    state=EvidenceState.NOT_COLLECTED,
+                    detail="not part of this run's command plan",
+                )
+                key = (command, spec.parser, spec.template, spec.allow_no_rows)
+                if key not in cache:
+                    cache[key] = parse_evidence(ev, spec)
+                parsed[spec.id] = cache[key]
+        finding = evaluate_control(target, control, parsed, knobs)
+        if finding is not None:
+            findings.append(finding)
+    return findings
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """Everything a run needs besides the collector."""
+
+    catalogue: Catalogue
+    operators: Mapping[str, OperatorInfo]
+    targets: tuple[Target, ...]
+    profile: str = "baseline"
+    knobs: Knobs = field(default_factory=Knobs)
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    run_id: str | None = None
+
+
+Collector = Callable[[tuple[Target, ...], Mapping[str, tuple[object, ...]]], Iterable[HostEvidence]]
+
+
+def run_audit(
+    config: RunConfig,
+    collect: Callable[..., Iterable[HostEvidence]],
+    source: EvidenceSource,
+    on_host: Callable[[HostEvidence, list[Finding]], None] | None = None,
+) -> tuple[RunResult, tuple[HostEvidence, ...]]:
+    """Collect, parse and evaluate; returns the run result and the evidence per host."""
+    started = config.now()
+    controls = config.catalogue.controls
+    plan = build_plan(config.targets, controls)
+    findings: list[Finding] = []
+    hosts: list[HostEvidence] = []
+    for host in collect(config.targets, plan):
+        host_findings = evaluate_host(host.target, host.evidence, controls, config.knobs)
+        findings.extend(host_findings)
+        hosts.append(host)
+        if on_host is not None:
+            on_host(host, host_findings)
+    finished = config.now()
+    run = RunInfo(
+        id=config.run_id or new_run_id(started),
+        started_at=started,
+        finished_at=finished,
+        tool_version=__version__,
+        checks_digest=config.catalogue.digest,
+        profile=config.profile,
+        source=source,
+    )
+    result = RunResult(
+        run=run,
+        operators=dict(config.operators),
+        targets=config.targets,
+        findings=tuple(sorted(findings, key=lambda f: (f.operator, f.host, f.control_id))),
+    )
+    return result, tuple(hosts)
+
+
+def exit_code(findings: Iterable[Finding]) -> int:
+    """0 clean, 1 at least one fail, 3 incomplete (error or not_collected, with or without fails).
+
+    Examples:
+        >>> exit_code([])
+        0
+    """
+    statuses = {f.status for f in findings}
+    if statuses & {Status.ERROR, Status.NOT_COLLECTED}:
+        return 3
+    if Status.FAIL in statuses:
+        return 1
+    return 0
+
+
+def publish(
+    result: RunResult,
+    hosts: Iterable[HostEvidence],
+    output_root: Path,
+    templates_dir: Path,
+    private_key: Ed25519PrivateKey | None,
+    *,
+    lang: str | None = None,
+) -> Path:
+    """Write every bundle of a run and sign each one; atomic at the run level.
+
+    Bundles are built in ``<output_root>/.partial-<run_id>/`` and renamed to
+    ``<output_root>/<run_id>/`` only after every bundle is written and signed, so an interrupted
+    run leaves no folder that looks complete.
+    """
+    evidence = [e for h in hosts for e in h.evidence]
+    output_root.mkdir(parents=True, exist_ok=True)
+    final = output_root / result.run.id
+    if final.exists():
+        raise ReportError(f"{final}: run folder already exists")
+    partial = output_root / f".partial-{result.run.id}"
+    if partial.exists():
+        shutil.rmtree(partial)
+    partial.mkdir()
+    try:
+        bundles = [
+            write_operator_bundle(partial, templates_dir, result, op, evidence=evidence, lang=lang)
+            for op in operators_of(result.targets)
+        ]
+        bundles.append(write_city_bundle(partial, templates_dir, result, lang or "zh-CN"))
+        if private_key is not None:
+            stamp = RunStamp(
+                run_id=result.run.id,
+                tool_version=result.run.tool_version,
+                checks_digest=result.run.checks_digest,
+                started_at=result.run.started_at.isoformat(),
+                finished_at=result.run.finished_at.isoformat(),
+            )
+            for bundle in bundles:
+                sign_bundle(bundle, private_key, stamp)
+        partial.rename(final)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return final

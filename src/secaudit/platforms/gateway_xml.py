@@ -1,0 +1,36 @@
+"""Offline gateway configuration exports (decrypted XML from an ACS or backup)."""
+
+from secaudit.models.enums import Platform, Role
+from secaudit.platforms.base import PlatformSpec
+
+HUAWEI_ONT_XML = PlatformSpec(
+    name=Platform.HUAWEI_ONT_XML,
+    display="Huawei ONT hw_ctree.xml export",
+    default_role=Role.GATEWAY,
+    models=("HG8245H", "EG8145V5"),
+    netmiko_device_type=None,
+    ntc_platform=None,
+    hconfig_platform="GENERIC",
+    config_command="hw_ctree.xml",
+    config_layout="xml",
+    config_end_marker="</InternetGatewayDeviceConfig>",
+    failure_markers=(),
+    pager_markers=(),
+    offline_only=True,
+)
+
+ZTE_ONT_XML = PlatformSpec(
+    name=Platform.ZTE_ONT_XML,
+    display="ZTE ONT db_user_cfg.xml export",
+    default_role=Role.GATEWAY,
+    models=("F660", "F670L"),
+    netmiko_device_type=None,
+    ntc_platform=None,
+    hconfig_platform="GENERIC",
+    config_command="db_user_cfg.xml",
+    config_layout="xml",
+    config_end_marker="</DB>",
+    failure_markers=(),
+    pager_markers=(),
+    offline_only=True,
+)

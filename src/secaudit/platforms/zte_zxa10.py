@@ -1,0 +1,19 @@
+"""ZTE ZXA10 C300/C600 OLT (driven through netmiko's zte_zxros driver; CLI differs from ZXROS)."""
+
+from secaudit.models.enums import Platform, Role
+from secaudit.platforms.base import PlatformSpec
+
+PLATFORM = PlatformSpec(
+    name=Platform.ZTE_ZXA10,
+    display="ZTE ZXA10 OLT",
+    default_role=Role.OLT,
+    models=("C300", "C320", "C600", "C620"),
+    netmiko_device_type="zte_zxros",
+    ntc_platform=None,
+    hconfig_platform="GENERIC",
+    config_command="show running-config",
+    config_layout="zte_sections",
+    config_end_marker="end",
+    comment_prefixes=("!",),
+    read_only_prefixes=("show ",),
+)

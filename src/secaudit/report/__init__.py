@@ -1,0 +1,1 @@
+"""Report stage: findings -> per-operator and city bundles (HTML, JSON)."""

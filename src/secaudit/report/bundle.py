@@ -1,0 +1,140 @@
+"""Write one run's bundles: ``<run>/<operator>/`` for every operator, plus ``<run>/city/``.
+
+No operator's bundle holds another operator's hosts: each bundle is built from that operator's
+findings and evidence only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from secaudit.collect.text import sha256_hex
+from secaudit.inventory import operators_of
+from secaudit.models.enums import Status
+from secaudit.models.evidence import Evidence
+from secaudit.models.finding import Finding, RunResult
+from secaudit.models.target import Target
+from secaudit.redact import redact_text
+from secaudit.report.html import labels, render
+from secaudit.report.json_doc import dumps, findings_document
+from secaudit.report.summary import is_compliant, score, status_counts
+
+
+def _host_sections(targets: Iterable[Target], findings: list[Finding]) -> list[dict[str, Any]]:
+    sections = []
+    for t in targets:
+        own = [f for f in findings if f.host == t.name]
+        sections.append(
+            {
+                "name": t.name,
+                "platform": t.platform.value,
+                "role": t.role.value,
+                "site": t.site,
+                "model": t.model,
+                "compliant": is_compliant(own),
+                "findings": [f.model_dump(mode="json") for f in own],
+            }
+        )
+    return sections
+
+
+def write_evidence(folder: Path, evidence: Iterable[Evidence]) -> None:
+    """Store redacted evidence as ``<host>/<slug>.txt`` plus ``<host>/meta.json`` (replayable)."""
+    by_host: dict[str, list[Evidence]] = {}
+    for ev in evidence:
+        by_host.setdefault(ev.host, []).append(ev)
+    for host, items in by_host.items():
+        host_dir = folder / host
+        host_dir.mkdir(parents=True, exist_ok=True)
+        commands: dict[str, Any] = {}
+        for ev in items:
+            stored = redact_text(ev.text).encode("utf-8")
+            if ev.text:
+                (host_dir / f"{ev.slug}.txt").write_bytes(stored)
+            commands[ev.slug] = {
+                "command": ev.command,
+                "state": ev.state.value,
+                "detail": ev.detail,
+                "sha256_collected": ev.sha256,
+                "sha256_stored": sha256_hex(stored) if ev.text else None,
+            }
+        first = items[0]
+        meta = {
+            "host": host,
+            "platform": first.platform.value,
+            "source": first.source.value,
+            "collected_at": first.collected_at.isoformat() if first.collected_at else None,
+            "commands": commands,
+        }
+        (host_dir / "meta.json").write_text(
+            json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        )
+
+
+def write_operator_bundle(
+    run_dir: Path,
+    templates_dir: Path,
+    result: RunResult,
+    operator: str,
+    *,
+    evidence: Iterable[Evidence],
+    lang: str | None,
+) -> Path:
+    """Write ``<run_dir>/<operator>/`` (report.html, findings.json, evidence/)."""
+    folder = run_dir / operator
+    folder.mkdir(parents=True)
+    info = result.operators[operator]
+    findings = [f for f in result.findings if f.operator == operator]
+    targets = [t for t in result.targets if t.operator == operator]
+    doc = findings_document(result, operator, findings)
+    (folder / "findings.json").write_bytes(dumps(doc))
+    language = lang or info.lang
+    context = {
+        "lang": language,
+        "L": labels(templates_dir, language),
+        "run": doc["run"],
+        "operator": info.model_dump(mode="json"),
+        "summary": doc["summary"],
+        "hosts": _host_sections(targets, findings),
+    }
+    (folder / "report.html").write_bytes(render(templates_dir, "html/report.html.j2", context))
+    host_names = {t.name for t in targets}
+    write_evidence(folder / "evidence", (e for e in evidence if e.host in host_names))
+    return folder
+
+
+def write_city_bundle(run_dir: Path, templates_dir: Path, result: RunResult, lang: str) -> Path:
+    """Write ``<run_dir>/city/`` with an overview across operators (no per-finding detail)."""
+    folder = run_dir / "city"
+    folder.mkdir(parents=True)
+    rows = []
+    for op in operators_of(result.targets):
+        findings = [f for f in result.findings if f.operator == op]
+        hosts = [t.name for t in result.targets if t.operator == op]
+        rows.append(
+            {
+                "info": result.operators[op].model_dump(mode="json"),
+                "hosts": len(hosts),
+                "compliant_hosts": sum(is_compliant(f for f in findings if f.host == h) for h in hosts),
+                "compliant": is_compliant(findings),
+                "score": score(findings),
+                "score_with_waivers": score(findings, with_waivers=True),
+                "counts": status_counts(findings),
+            }
+        )
+    run = result.run.model_dump(mode="json")
+    run["operator"] = None
+    overview = {"schema_version": "1.0", "run": run, "operators": rows}
+    (folder / "overview.json").write_bytes(dumps(overview))
+    context = {
+        "lang": lang,
+        "L": labels(templates_dir, lang),
+        "run": run,
+        "operators": rows,
+        "statuses": [s.value for s in Status],
+    }
+    (folder / "report.html").write_bytes(render(templates_dir, "html/city.html.j2", context))
+    return folder

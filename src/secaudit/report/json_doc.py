@@ -1,0 +1,52 @@
+"""The ``findings.json`` document (schema: ``schemas/findings.schema.json``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from secaudit.models.finding import Finding, RunResult
+from secaudit.report.summary import is_compliant, score, status_counts
+
+SCHEMA_VERSION = "1.0"
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "findings.schema.json"
+
+
+def findings_document(result: RunResult, operator: str | None, findings: Iterable[Finding]) -> dict[str, Any]:
+    """Build the findings document for one operator (``operator=None``: a whole-run document)."""
+    items = list(findings)
+    run = result.run.model_dump(mode="json")
+    run["operator"] = operator
+    hosts = sorted({f.host for f in items})
+    targets = {t.name: t for t in result.targets}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run": run,
+        "summary": {
+            "counts": status_counts(items),
+            "hosts": len(hosts),
+            "compliant": is_compliant(items),
+            "score": score(items),
+            "score_with_waivers": score(items, with_waivers=True),
+        },
+        "hosts": [
+            {
+                "name": t.name,
+                "platform": t.platform.value,
+                "role": t.role.value,
+                "site": t.site,
+                "model": t.model,
+                "environment": t.environment.value,
+                "compliant": is_compliant(f for f in items if f.host == t.name),
+            }
+            for t in (targets[h] for h in hosts)
+        ],
+        "findings": [f.model_dump(mode="json") for f in items],
+    }
+
+
+def dumps(document: dict[str, Any]) -> bytes:
+    """Stable, human-readable JSON bytes (sorted keys, UTF-8, trailing newline)."""
+    return (json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")

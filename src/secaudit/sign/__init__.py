@@ -1,0 +1,1 @@
+"""Sign stage: manifests of bundle files and their signatures."""

@@ -1,0 +1,170 @@
+"""End to end through the CLI: run --offline, verify, tamper, scan-config, checks lint."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from secaudit.report.json_doc import SCHEMA_PATH
+
+from conftest import CHECKS, EXAMPLES, INVENTORY, ROOT, TEMPLATES
+
+SECAUDIT = [sys.executable, "-m", "secaudit"]
+
+
+def cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*SECAUDIT, *map(str, args)], capture_output=True, text=True, cwd=cwd, check=False)
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, subprocess.CompletedProcess[str]]:
+    tmp = tmp_path_factory.mktemp("run")
+    keys = tmp / "keys"
+    assert cli("keys", "generate", "--out-dir", keys, "--name", "t").returncode == 0
+    latest = tmp / "LATEST"
+    proc = cli(
+        "run",
+        "--offline",
+        EXAMPLES / "evidence",
+        "--inventory",
+        INVENTORY,
+        "--checks",
+        CHECKS,
+        "--templates",
+        TEMPLATES,
+        "--output",
+        tmp / "reports",
+        "--key",
+        keys / "t.key",
+        "--latest-file",
+        latest,
+    )
+    run_dir = Path(latest.read_text().strip())
+    return run_dir, keys / "t.pub", proc
+
+
+def test_run_exit_code_is_incomplete(demo_run) -> None:  # type: ignore[no-untyped-def]
+    run_dir, _, proc = demo_run
+    assert proc.returncode == 3, proc.stderr
+    assert "exit code 3" in proc.stdout
+    assert sorted(p.name for p in run_dir.iterdir()) == ["city", "mobile", "telecom", "tower", "unicom"]
+
+
+def test_findings_json_validates_against_schema(demo_run) -> None:  # type: ignore[no-untyped-def]
+    run_dir, _, _ = demo_run
+    schema = json.loads(SCHEMA_PATH.read_text())
+    for op in ("telecom", "mobile", "unicom", "tower"):
+        doc = json.loads((run_dir / op / "findings.json").read_text())
+        jsonschema.validate(doc, schema)
+        assert doc["run"]["operator"] == op
+        assert {f["operator"] for f in doc["findings"]} == {op}
+
+
+def test_no_bundle_holds_another_operators_hosts(demo_run) -> None:  # type: ignore[no-untyped-def]
+    run_dir, _, _ = demo_run
+    prefixes = {"telecom": "tel-", "mobile": "mob-", "unicom": "uni-", "tower": "twr-"}
+    for op, prefix in prefixes.items():
+        others = [p for p in prefixes.values() if p != prefix]
+        for path in (run_dir / op).rglob("*"):
+            if path.is_file():
+                text = path.read_text(encoding="utf-8", errors="replace")
+                assert not any(o in text or o in str(path) for o in others), (
+                    f"{path} mentions another operator"
+                )
+
+
+def test_truncated_evidence_is_error_never_pass(demo_run) -> None:  # type: ignore[no-untyped-def]
+    run_dir, _, _ = demo_run
+    doc = json.loads((run_dir / "unicom" / "findings.json").read_text())
+    olt = [f for f in doc["findings"] if f["host"] == "uni-olt-jx01"]
+    config_only = [f for f in olt if f["control_id"] in ("SEC-SNMP-001", "SEC-NTP-001")]
+    assert config_only
+    assert all(f["status"] == "error" for f in config_only)
+    assert all("truncated" in f["message"] for f in config_only)
+
+
+def test_html_is_self_contained_and_escaped(demo_run) -> None:  # type: ignore[no-untyped-def]
+    run_dir, _, _ = demo_run
+    for html in run_dir.rglob("report.html"):
+        text = html.read_text()
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", text), html
+        assert "<link" not in text and "@import" not in text, html
+        assert "嘉兴" in text
+
+
+def test_verify_ok_then_tamper(demo_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run_dir, pub, _ = demo_run
+    assert cli("verify", run_dir / "telecom", "--pubkey", pub).returncode == 0
+    copy = tmp_path / "telecom"
+    shutil.copytree(run_dir / "telecom", copy)
+    (copy / "findings.json").write_text((copy / "findings.json").read_text().replace('"fail"', '"pass"'))
+    proc = cli("verify", copy, "--pubkey", pub)
+    assert proc.returncode == 1
+    assert "changed: findings.json" in proc.stdout
+
+
+def test_verify_usage_error(tmp_path: Path) -> None:
+    proc = cli("verify", tmp_path, "--pubkey", tmp_path / "nope.pub")
+    assert proc.returncode == 2
+    assert "nope.pub" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_run_output_is_atomic_no_partial_left(demo_run) -> None:  # type: ignore[no-untyped-def]
+    run_dir, _, _ = demo_run
+    assert not [p for p in run_dir.parent.iterdir() if p.name.startswith(".partial-")]
+
+
+def test_scan_config_json(tmp_path: Path) -> None:
+    cfg = ROOT / "tests" / "data" / "catalogue" / "vrp_5_2.cfg"
+    proc = cli("scan-config", "--platform", "huawei_vrp", "--format", "json", "--checks", CHECKS, cfg)
+    assert proc.returncode == 3, proc.stderr  # MGMT-001 needs `display telnet server status`
+    doc = json.loads(proc.stdout)
+    jsonschema.validate(doc, json.loads(SCHEMA_PATH.read_text()))
+    status = {f["control_id"]: f["status"] for f in doc["findings"]}
+    assert status == {"SEC-MGMT-001": "not_collected", "SEC-NTP-001": "pass", "SEC-SNMP-001": "fail"}
+    assert {f["host"] for f in doc["findings"]} == {"vrp_5_2"}
+
+
+def test_scan_config_unknown_platform() -> None:
+    proc = cli("scan-config", "--platform", "huawei_olt", "--checks", CHECKS, __file__)
+    assert proc.returncode == 2
+    assert "unknown platform 'huawei_olt'" in proc.stderr
+
+
+def test_live_not_yet_is_usage_error() -> None:
+    proc = cli("run", "--inventory", INVENTORY, "--checks", CHECKS)
+    assert proc.returncode == 2
+    assert "--offline" in proc.stderr
+
+
+def test_checks_lint_reports_file_and_line(tmp_path: Path) -> None:
+    checks = tmp_path / "checks"
+    shutil.copytree(CHECKS, checks)
+    bad = checks / "controls" / "ntp" / "SEC-NTP-001.yaml"
+    bad.write_text(bad.read_text().replace("severity: medium", "sevrity: medium"))
+    broken = checks / "controls" / "snmp" / "SEC-SNMP-001.yaml"
+    broken.write_text(broken.read_text().replace("phase: build", "phase: [build"))
+    proc = cli("checks", "lint", "--checks", checks)
+    assert proc.returncode == 2
+    assert re.search(r"SEC-NTP-001\.yaml:\d+: .*sevrity", proc.stderr), proc.stderr
+    assert re.search(r"SEC-SNMP-001\.yaml:\d+: YAML syntax error", proc.stderr), proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_checks_list_json() -> None:
+    proc = cli("checks", "list", "--format", "json", "--checks", CHECKS)
+    assert proc.returncode == 0
+    rows = json.loads(proc.stdout)
+    assert {r["id"] for r in rows} >= {"SEC-MGMT-001", "SEC-SNMP-001", "SEC-NTP-001"}
+    assert all(
+        {"id", "title", "title_zh", "phase", "roles", "severity", "standards", "platforms"} <= set(r)
+        for r in rows
+    )
