@@ -111,7 +111,12 @@ def assess(spec: PlatformSpec, command: str, text: str, *, is_config: bool) -> t
                 return EvidenceState.DEVICE_ERROR, f"device rejected the command: {line[:120]!r}"
     if is_config and spec.config_end_marker:
         lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-        if not lines or lines[-1] != spec.config_end_marker:
+        complete = (
+            text.rstrip().endswith(spec.config_end_marker)  # XML: the closing root tag ends the text
+            if spec.config_layout == "xml"
+            else bool(lines) and lines[-1] == spec.config_end_marker
+        )
+        if not complete:
             last = lines[-1][:60] if lines else ""
             return (
                 EvidenceState.TRUNCATED,

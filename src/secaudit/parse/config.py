@@ -7,12 +7,19 @@
   section is the continuation of an 80-column hard wrap and is joined to the previous line.
 * ``zte_sections`` (ZXA10/ZXROS): ``!<section>`` / ``!</section>`` markers and ``$`` block ends
   are dropped; indentation gives the hierarchy.
+* ``xml`` (gateway exports ``hw_ctree.xml``, ``db_user_cfg.xml``): parsed with defusedxml (no
+  DTDs, no entity expansion, no network); every element becomes a line ``Tag a="1" b="2"`` (plus
+  `` = text`` when it has text), children indented under it, so the configuration operators
+  apply unchanged. An encrypted or binary export fails to parse and becomes ``parse_error``.
 """
 
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET  # noqa: S405 - only for types/ParseError; parsing goes through defusedxml
 
+from defusedxml import ElementTree as DefusedET
+from defusedxml.common import DefusedXmlException
 from hier_config import HConfig, Platform, get_hconfig
 
 from secaudit.errors import ParseError
@@ -23,7 +30,12 @@ _PROMPT_ECHO = re.compile(
 )
 _SECTION = re.compile(r"^\s*\[[^\]]+\]\s*$")
 _MARKER = re.compile(r"^\s*<[^>]+>\s*$")
-_NOISE = re.compile(r"^(Building configuration\.\.\.|Current configuration\s*:.*)$", re.IGNORECASE)
+_NOISE = re.compile(
+    r"^(Building configuration\.\.\.|Current configuration\s*:.*"
+    r"|(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d+ [\d:.]+ \S+"  # XR timestamp
+    r"|!CfgFileCrc:.*)$",
+    re.IGNORECASE,
+)
 
 
 def _indent(line: str) -> int:
@@ -94,9 +106,41 @@ def _smartax(lines: list[str], end: str | None) -> list[str]:
     return out
 
 
+def xml_lines(text: str) -> list[str]:
+    """Flatten an XML document into indented lines (one per element).
+
+    Examples:
+        >>> xml_lines('<A><B x="1" y="t u"/><C>v</C></A>')
+        ['A', ' B x="1" y="t u"', ' C = v']
+        >>> xml_lines('<!DOCTYPE a [<!ENTITY e "boom">]><a>&e;</a>')
+        Traceback (most recent call last):
+        ...
+        secaudit.errors.ParseError: XML export rejected: DTDs are not allowed (DTDForbidden)
+    """
+    try:
+        root = DefusedET.fromstring(text.encode("utf-8"), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise ParseError(f"XML export rejected: DTDs are not allowed ({type(exc).__name__})") from None
+    except ET.ParseError as exc:
+        raise ParseError(f"not a readable XML export (encrypted or binary?): {exc}") from None
+    lines: list[str] = []
+
+    def walk(elem: ET.Element, depth: int) -> None:
+        attrs = " ".join(f'{k}="{v}"' for k, v in elem.attrib.items())
+        line = " " * depth + elem.tag + (f" {attrs}" if attrs else "")
+        if elem.text and elem.text.strip():
+            line += f" = {elem.text.strip()}"
+        lines.append(line)
+        for child in elem:
+            walk(child, depth + 1)
+
+    walk(root, 0)
+    return lines
+
+
 def to_tree(spec: PlatformSpec, text: str) -> HConfig:
     """Parse configuration text into a hier_config tree (GENERIC driver where no better exists)."""
-    lines = normalise_lines(spec, text)
+    lines = xml_lines(text) if spec.config_layout == "xml" else normalise_lines(spec, text)
     if not lines:
         raise ParseError(f"{spec.name}: configuration has no lines after normalisation")
     try:
