@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET  # noqa: S405 - only for types/ParseError; parsing goes through defusedxml
+import xml.etree.ElementTree as ET
 
 from defusedxml import ElementTree as DefusedET
 from defusedxml.common import DefusedXmlException
@@ -32,7 +32,8 @@ _SECTION = re.compile(r"^\s*\[[^\]]+\]\s*$")
 _MARKER = re.compile(r"^\s*<[^>]+>\s*$")
 _NOISE = re.compile(
     r"^(Building configuration\.\.\.|Current configuration\s*:.*"
-    r"|(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d+ [\d:.]+ \S+"  # XR timestamp
+    r"|(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    r" +\d+ [\d:.]+ \S+"  # IOS XR timestamp line
     r"|!CfgFileCrc:.*)$",
     re.IGNORECASE,
 )
@@ -118,7 +119,9 @@ def xml_lines(text: str) -> list[str]:
         secaudit.errors.ParseError: XML export rejected: DTDs are not allowed (DTDForbidden)
     """
     try:
-        root = DefusedET.fromstring(text.encode("utf-8"), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = DefusedET.fromstring(
+            text.encode("utf-8"), forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
     except DefusedXmlException as exc:
         raise ParseError(f"XML export rejected: DTDs are not allowed ({type(exc).__name__})") from None
     except ET.ParseError as exc:
