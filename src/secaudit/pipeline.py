@@ -61,7 +61,7 @@ def evaluate_host(
     for control in controls:
         check = control.platforms.get(target.platform)
         parsed: dict[str, ParsedEvidence] = {}
-        if check is not None and not check.manual:
+        if check is not None and not check.manual and check.not_applicable is None:
             for spec in check.evidence:
                 command = resolve_command(target.platform, spec) or spec.command
                 ev = by_command.get(command) or Evidence(

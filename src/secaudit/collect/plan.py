@@ -38,7 +38,7 @@ def build_plan(
             if target.role not in control.roles:
                 continue
             check = control.platforms.get(target.platform)
-            if check is None or check.manual:
+            if check is None or check.manual or check.not_applicable is not None:
                 continue
             for spec in check.evidence:
                 command = resolve_command(target.platform, spec)

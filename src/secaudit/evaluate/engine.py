@@ -82,6 +82,10 @@ def evaluate_control(
             f"secaudit has no automated check of this control for platform {target.platform.value}; "
             "assess it manually",
         )
+    elif check.not_applicable is not None:
+        outcome = Outcome(
+            Status.NOT_APPLICABLE, f"not applicable on {target.platform.value}: {check.not_applicable}"
+        )
     elif check.manual:
         outcome = Outcome(Status.MANUAL, f"manual check: {check.attest}")
     else:

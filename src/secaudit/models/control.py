@@ -227,6 +227,9 @@ class PlatformCheck(Frozen):
 
     manual: bool = False
     attest: str | None = Field(default=None, description="what a human must attest (manual checks)")
+    not_applicable: str | None = Field(
+        default=None, description="why the control does not apply on this platform (e.g. L2-only OLT)"
+    )
     evidence: tuple[EvidenceSpec, ...] = ()
     applies_when: tuple[Rule, ...] = Field(
         default=(), description="all must pass, otherwise the control is not_applicable on this host"
@@ -239,6 +242,10 @@ class PlatformCheck(Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> PlatformCheck:
+        if self.not_applicable is not None:
+            if self.manual or self.rules or self.evidence:
+                raise ValueError("a not_applicable block has no manual flag, evidence or rules")
+            return self
         if self.manual:
             if self.rules or self.evidence:
                 raise ValueError("a manual check has no evidence or rules; say what to attest instead")

@@ -19,6 +19,17 @@ class Knobs(Frozen):
     syslog_servers_min: int = Field(default=2, ge=1)
     log_retention_days_min: int = Field(default=180, ge=1)
     ssh_rsa_min_bits: int = Field(default=2048, ge=1024)
+    ssh_dh_min_bits: int = Field(
+        default=2048, ge=1024, description="DH-GEX minimum modulus (Huawei recommends 3072)"
+    )
+    ssh_timeout_max_s: int = Field(default=60, ge=1, description="SSH negotiation timeout (CIS IOS XR 1.2.3)")
+    pwd_history_min: int = Field(default=3, ge=0, description="remembered old passwords [I]")
+    admin_accounts_max: int = Field(default=3, ge=1, description="accounts with administrator level [I]")
+    ntp_stratum_max: int = Field(default=4, ge=1, le=15, description="[I]")
+    ntp_offset_max_ms: int = Field(default=100, ge=1, description="[I]")
+    utc_offset_hours: int = Field(
+        default=8, ge=-12, le=14, description="expected device timezone (China: +8)"
+    )
 
     def value(self, name: str) -> float:
         """Return a knob by name.
