@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -20,11 +22,21 @@ from secaudit.collect.offline import collect_offline
 from secaudit.collect.plan import PlannedCommand
 from secaudit.collect.text import assess, command_slug, decode_output, sha256_hex
 from secaudit.errors import SecauditError
-from secaudit.evaluate.loader import load_catalogue
+from secaudit.evaluate.loader import (
+    Catalogue,
+    load_attestations,
+    load_catalogue,
+    load_profile,
+    load_tailoring,
+    load_waivers,
+)
+from secaudit.evaluate.policy import select_controls
 from secaudit.inventory import TargetFilter, load_inventory, operators_of
+from secaudit.models.control import Control
 from secaudit.models.enums import Environment, EvidenceSource, Platform, Role, Status
 from secaudit.models.evidence import Evidence
 from secaudit.models.finding import Finding, RunResult
+from secaudit.models.profile import Profile, Selection, Tailoring
 from secaudit.models.target import Target
 from secaudit.pipeline import HostEvidence, RunConfig, exit_code, publish, run_audit
 from secaudit.platforms import get_platform
@@ -69,6 +81,15 @@ def _guard(func: Callable[[], int]) -> NoReturn:
         code = func()
     except SecauditError as exc:
         _die(str(exc))
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if os.environ.get("SECAUDIT_DEBUG"):
+            raise
+        _die(
+            f"internal error ({type(exc).__name__}: {exc}); "
+            "set SECAUDIT_DEBUG=1 for a traceback and report it"
+        )
     raise typer.Exit(code)
 
 
@@ -107,6 +128,29 @@ def _summary_table(result: RunResult, title: str) -> Table:
 
 
 Multi = Annotated[list[str] | None, typer.Option()]
+ProfileOpt = Annotated[str, typer.Option(help="Profile in checks/profiles/ (baseline, plan, build, operate)")]
+PhaseOpt = Annotated[list[str] | None, typer.Option(help="Only controls of this phase (repeatable)")]
+TagOpt = Annotated[list[str] | None, typer.Option(help="Only controls with this tag (repeatable)")]
+ControlOpt = Annotated[list[str] | None, typer.Option(help="Only these control ids or globs (repeatable)")]
+
+
+def _selection(
+    checks: Path, profile: str, phase: list[str] | None, tag: list[str] | None, control: list[str] | None
+) -> tuple[Catalogue, Profile, tuple[Control, ...], dict[str, Tailoring]]:
+    catalogue = load_catalogue(checks)
+    ids = {c.id for c in catalogue.controls}
+    the_profile = load_profile(checks, profile, ids)
+    try:
+        narrowing = Selection(phases=tuple(phase or ()), tags=tuple(tag or ()), controls=tuple(control or ()))
+    except ValidationError as exc:
+        _die(f"bad selection: {exc.errors()[0]['msg']}")
+    for pattern in control or ():
+        if not any(fnmatch.fnmatchcase(i, pattern) for i in ids):
+            _die(f"--control {pattern!r} matches no control")
+    controls = select_controls(catalogue.controls, the_profile.select, narrowing)
+    if not controls:
+        _die(f"the selection (profile {profile!r}, phase/tag/control filters) selects no control")
+    return catalogue, the_profile, controls, load_tailoring(checks, ids)
 
 
 @app.command()
@@ -129,6 +173,14 @@ def run(
     lang: Annotated[
         str | None, typer.Option(help="Report language (zh-CN or en); default per operator")
     ] = None,
+    profile: ProfileOpt = "baseline",
+    phase: PhaseOpt = None,
+    tag: TagOpt = None,
+    control: ControlOpt = None,
+    waivers: Annotated[list[Path] | None, typer.Option(help="Waivers YAML file (repeatable)")] = None,
+    attestations: Annotated[
+        list[Path] | None, typer.Option(help="Attestations YAML file (repeatable)")
+    ] = None,
     latest_file: Annotated[Path | None, typer.Option(help="Write the run folder path to this file")] = None,
     quiet: Annotated[bool, typer.Option(help="Print only errors (for cron)")] = False,
 ) -> None:
@@ -142,14 +194,24 @@ def run(
         if key is None:
             _die("--key is required: every bundle is signed (create one with `secaudit keys generate`)")
         private_key = load_private_key(key, _passphrase(key_passphrase_env))
-        catalogue = load_catalogue(checks)
+        catalogue, the_profile, controls, tailoring = _selection(checks, profile, phase, tag, control)
+        ids = {c.id for c in catalogue.controls}
         inv = load_inventory(
             inventory,
             TargetFilter(tuple(operator or ()), tuple(role or ()), tuple(site or ()), tuple(host or ())),
         )
         if not inv.targets:
             _die("no host matches the inventory filters")
-        config = RunConfig(catalogue=catalogue, operators=inv.operators, targets=inv.targets)
+        config = RunConfig(
+            catalogue=catalogue,
+            operators=inv.operators,
+            targets=inv.targets,
+            profile=the_profile,
+            controls=controls,
+            tailoring=tailoring,
+            waivers=load_waivers(waivers or (), ids),
+            attestations=load_attestations(attestations or (), ids),
+        )
 
         def collect(
             targets: tuple[Target, ...], plan: Mapping[str, tuple[PlannedCommand, ...]]
@@ -235,6 +297,10 @@ def scan_config(
     role: Annotated[str | None, typer.Option(help="Device role (default depends on platform)")] = None,
     checks: Annotated[Path, typer.Option(help="Check catalogue folder")] = Path("checks"),
     output_format: Annotated[str, typer.Option("--format", help="json or table")] = "table",
+    profile: ProfileOpt = "baseline",
+    phase: PhaseOpt = None,
+    tag: TagOpt = None,
+    control: ControlOpt = None,
 ) -> None:
     """Audit saved configurations without an inventory; other evidence is not_collected."""
 
@@ -248,7 +314,7 @@ def scan_config(
             the_role = Role(role) if role else spec.default_role
         except ValueError:
             _die(f"unknown role {role!r} (known: {', '.join(r.value for r in Role)})")
-        catalogue = load_catalogue(checks)
+        catalogue, the_profile, controls, _ = _selection(checks, profile, phase, tag, control)
         targets: list[Target] = []
         by_name: dict[str, Evidence] = {}
         for path in files:
@@ -280,7 +346,9 @@ def scan_config(
             for t in ts:
                 yield HostEvidence(t, (by_name[t.name],))
 
-        config = RunConfig(catalogue=catalogue, operators={}, targets=tuple(targets), profile="baseline")
+        config = RunConfig(
+            catalogue=catalogue, operators={}, targets=tuple(targets), profile=the_profile, controls=controls
+        )
         result, _ = run_audit(config, collect, EvidenceSource.OFFLINE)
         if output_format == "json":
             sys.stdout.buffer.write(dumps(findings_document(result, None, result.findings)))

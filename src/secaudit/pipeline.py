@@ -19,12 +19,14 @@ from secaudit.collect.plan import build_plan, resolve_command
 from secaudit.errors import ReportError
 from secaudit.evaluate.engine import evaluate_control
 from secaudit.evaluate.loader import Catalogue
+from secaudit.evaluate.policy import finalise, knobs_for
 from secaudit.inventory import operators_of
 from secaudit.models.control import Control
 from secaudit.models.enums import EvidenceSource, EvidenceState, Status
 from secaudit.models.evidence import Evidence, ParsedEvidence
 from secaudit.models.finding import Finding, RunInfo, RunResult
 from secaudit.models.knobs import Knobs
+from secaudit.models.profile import Attestation, Profile, Tailoring, Waiver
 from secaudit.models.target import OperatorInfo, Target
 from secaudit.parse.evidence import parse_evidence
 from secaudit.report.bundle import write_city_bundle, write_operator_bundle
@@ -87,15 +89,30 @@ def evaluate_host(
 
 @dataclass(frozen=True, slots=True)
 class RunConfig:
-    """Everything a run needs besides the collector."""
+    """Everything a run needs besides the collector.
+
+    ``controls`` is the selection (profile + CLI narrowing) out of ``catalogue``; ``None`` means
+    the whole catalogue.
+    """
 
     catalogue: Catalogue
     operators: Mapping[str, OperatorInfo]
     targets: tuple[Target, ...]
-    profile: str = "baseline"
-    knobs: Knobs = field(default_factory=Knobs)
+    profile: Profile | None = None
+    controls: tuple[Control, ...] | None = None
+    tailoring: Mapping[str, Tailoring] = field(default_factory=dict)
+    waivers: tuple[Waiver, ...] = ()
+    attestations: tuple[Attestation, ...] = ()
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     run_id: str | None = None
+
+    def selected(self) -> tuple[Control, ...]:
+        """The controls this run evaluates."""
+        return self.catalogue.controls if self.controls is None else self.controls
+
+    def knobs(self, operator: str) -> Knobs:
+        """Knobs for one operator: defaults, profile, then the operator's tailoring."""
+        return knobs_for(self.profile, self.tailoring.get(operator))
 
 
 Collector = Callable[[tuple[Target, ...], Mapping[str, tuple[object, ...]]], Iterable[HostEvidence]]
@@ -109,12 +126,22 @@ def run_audit(
 ) -> tuple[RunResult, tuple[HostEvidence, ...]]:
     """Collect, parse and evaluate; returns the run result and the evidence per host."""
     started = config.now()
-    controls = config.catalogue.controls
+    controls = config.selected()
     plan = build_plan(config.targets, controls)
     findings: list[Finding] = []
     hosts: list[HostEvidence] = []
     for host in collect(config.targets, plan):
-        host_findings = evaluate_host(host.target, host.evidence, controls, config.knobs)
+        raw = evaluate_host(host.target, host.evidence, controls, config.knobs(host.target.operator))
+        host_findings = [
+            finalise(
+                f,
+                tailoring=config.tailoring,
+                waivers=config.waivers,
+                attestations=config.attestations,
+                now=started,
+            )
+            for f in raw
+        ]
         findings.extend(host_findings)
         hosts.append(host)
         if on_host is not None:
@@ -126,7 +153,7 @@ def run_audit(
         finished_at=finished,
         tool_version=__version__,
         checks_digest=config.catalogue.digest,
-        profile=config.profile,
+        profile=config.profile.id if config.profile is not None else "baseline",
         source=source,
     )
     result = RunResult(
@@ -141,11 +168,13 @@ def run_audit(
 def exit_code(findings: Iterable[Finding]) -> int:
     """0 clean, 1 at least one fail, 3 incomplete (error or not_collected, with or without fails).
 
+    A fail covered by an active waiver does not count; an expired or lapsed waiver does not waive.
+
     Examples:
         >>> exit_code([])
         0
     """
-    statuses = {f.status for f in findings}
+    statuses = {f.status for f in findings if not f.waived}
     if statuses & {Status.ERROR, Status.NOT_COLLECTED}:
         return 3
     if Status.FAIL in statuses:

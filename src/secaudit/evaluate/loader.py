@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from secaudit.errors import CheckDefinitionError
 from secaudit.evaluate.functions import FUNCTIONS
 from secaudit.models.control import AnyOf, Control, PythonRule, Rule
 from secaudit.models.knobs import Knobs
+from secaudit.models.profile import Attestation, AttestationFile, Profile, Tailoring, Waiver, WaiverFile
+from secaudit.models.target import OPERATOR_IDS
 from secaudit.parse.textfsm import OWN_TEMPLATES, find_template
 from secaudit.platforms import get_platform
 from secaudit.yamlio import YamlError, load_model
@@ -111,3 +116,86 @@ def load_catalogue(checks_dir: Path, *, collect_problems: list[str] | None = Non
         collect_problems.extend(problems)
     ordered = tuple(c for c, _ in sorted(controls.values(), key=lambda cp: cp[0].id))
     return Catalogue(controls=ordered, digest=content_digest(checks_dir, OWN_TEMPLATES), root=checks_dir)
+
+
+def load_profile(checks_dir: Path, name: str, control_ids: set[str]) -> Profile:
+    """Load ``checks/profiles/<name>.yaml``; knob names and requirement controls must exist."""
+    path = checks_dir / "profiles" / f"{name}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in (checks_dir / "profiles").glob("*.yaml"))
+        raise CheckDefinitionError(f"{path}: no such profile (known: {', '.join(known) or 'none'})")
+    try:
+        profile = load_model(Profile, path)
+    except YamlError as exc:
+        raise CheckDefinitionError(str(exc)) from None
+    if profile.id != name:
+        raise CheckDefinitionError(f"{path}: id {profile.id!r} differs from the file name {name!r}")
+    _check_knobs(path, profile.knobs)
+    for req in profile.requirements:
+        for cid in req.controls:
+            if cid not in control_ids:
+                raise CheckDefinitionError(
+                    f"{path}: requirement {req.scheme} {req.ref} names unknown control {cid}"
+                )
+    return profile
+
+
+def _check_knobs(path: Path, knobs: Mapping[str, int]) -> None:
+    try:
+        Knobs(**knobs)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise CheckDefinitionError(f"{path}: knobs.{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+
+
+def load_tailoring(checks_dir: Path, control_ids: set[str]) -> dict[str, Tailoring]:
+    """Load every ``checks/tailoring/<operator>.yaml`` (file stem = operator id)."""
+    out: dict[str, Tailoring] = {}
+    folder = checks_dir / "tailoring"
+    if not folder.is_dir():
+        return out
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            tailoring = load_model(Tailoring, path)
+        except YamlError as exc:
+            raise CheckDefinitionError(str(exc)) from None
+        if tailoring.operator != path.stem:
+            raise CheckDefinitionError(f"{path}: operator {tailoring.operator!r} differs from the file name")
+        if tailoring.operator not in OPERATOR_IDS:
+            raise CheckDefinitionError(f"{path}: unknown operator {tailoring.operator!r}")
+        for cid in (*tailoring.severity, *tailoring.disabled):
+            if cid not in control_ids:
+                raise CheckDefinitionError(f"{path}: unknown control {cid}")
+        _check_knobs(path, tailoring.knobs)
+        out[tailoring.operator] = tailoring
+    return out
+
+
+def load_waivers(paths: Iterable[Path], control_ids: set[str]) -> tuple[Waiver, ...]:
+    """Load waiver files; every waiver must name a known control."""
+    waivers: list[Waiver] = []
+    for path in paths:
+        try:
+            data = load_model(WaiverFile, path)
+        except YamlError as exc:
+            raise CheckDefinitionError(str(exc)) from None
+        for i, waiver in enumerate(data.waivers):
+            if waiver.control not in control_ids:
+                raise CheckDefinitionError(f"{path}: waivers[{i}]: unknown control {waiver.control}")
+        waivers.extend(data.waivers)
+    return tuple(waivers)
+
+
+def load_attestations(paths: Iterable[Path], control_ids: set[str]) -> tuple[Attestation, ...]:
+    """Load attestation files; every attestation must name a known control."""
+    items: list[Attestation] = []
+    for path in paths:
+        try:
+            data = load_model(AttestationFile, path)
+        except YamlError as exc:
+            raise CheckDefinitionError(str(exc)) from None
+        for i, att in enumerate(data.attestations):
+            if att.control not in control_ids:
+                raise CheckDefinitionError(f"{path}: attestations[{i}]: unknown control {att.control}")
+        items.extend(data.attestations)
+    return tuple(items)

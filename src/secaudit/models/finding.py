@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
@@ -18,6 +19,31 @@ class EvidenceRef(Frozen):
     sha256: str
     state: EvidenceState
     template: str | None = None
+
+
+class WaiverRef(Frozen):
+    """The waiver that matched a finding and its state.
+
+    ``active`` waives the finding; ``expired`` and ``lapsed`` (evidence digest no longer matches)
+    are shown but do not waive it.
+    """
+
+    ticket: str
+    approver: str
+    justification: str
+    expires: AwareDatetime
+    state: Literal["active", "expired", "lapsed"]
+
+
+class AttestationRef(Frozen):
+    """The attestation that decided a manual control."""
+
+    reference: str
+    attested_by: str
+    attested_at: AwareDatetime
+    expires: AwareDatetime
+    statement: str
+    expired: bool
 
 
 class Finding(Frozen):
@@ -36,8 +62,11 @@ class Finding(Frozen):
     severity: Severity
     status: Status
     waived: bool = False
+    waiver: WaiverRef | None = None
+    attestation: AttestationRef | None = None
     message: str
     observed: tuple[str, ...] = ()
+    observed_digest: str = Field(default="", description="SHA-256 of the observed lines; pins waivers")
     expected: str = ""
     remediation: tuple[str, ...] = ()
     evidence: tuple[EvidenceRef, ...] = ()

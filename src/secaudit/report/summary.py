@@ -53,7 +53,7 @@ def score(findings: Iterable[Finding], *, with_waivers: bool = False) -> float |
         if f.status in (Status.MANUAL, Status.NOT_APPLICABLE):
             continue
         total += 1
-        if f.status is Status.PASS or (with_waivers and f.waived and f.status is Status.FAIL):
+        if f.status is Status.PASS or (with_waivers and f.waived):
             got += 1
         elif f.status is Status.WARN:
             got += 0.5
