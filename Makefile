@@ -31,13 +31,14 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
-$(KEYDIR)/demo.key: $(STAMP)
+$(KEYDIR)/demo.key: | $(STAMP)
 	mkdir -p $(KEYDIR)
 	$(BIN)/secaudit keys generate --out-dir $(KEYDIR) --name demo
 
 demo: $(STAMP) $(KEYDIR)/demo.key
 	@set +e; $(BIN)/secaudit run --offline examples/evidence --inventory inventory \
-	  --key $(KEYDIR)/demo.key --output $(DEMO_OUT) --latest-file $(DEMO_OUT)/LATEST; rc=$$?; \
+	  --key $(KEYDIR)/demo.key --output $(DEMO_OUT) --latest-file $(DEMO_OUT)/LATEST \
+	  --waivers examples/waivers.yaml --attestations examples/attestations.yaml; rc=$$?; \
 	  echo "audit exit code: $$rc (0 clean, 1 failures found, 3 incomplete evidence)"; \
 	  run=$$(cat $(DEMO_OUT)/LATEST); \
 	  for b in $$run/*/; do $(BIN)/secaudit verify "$$b" --pubkey $(KEYDIR)/demo.pub || exit 2; done; \

@@ -53,10 +53,13 @@ app = typer.Typer(
 )
 checks_app = typer.Typer(help="Inspect and lint the check catalogue.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage signing keys.", no_args_is_help=True)
+waivers_app = typer.Typer(help="Check waiver files.", no_args_is_help=True)
 app.add_typer(checks_app, name="checks")
+app.add_typer(waivers_app, name="waivers")
 app.add_typer(keys_app, name="keys")
 
-out = Console(highlight=False, soft_wrap=True)
+# Wide tables when piped (cron, CI logs); rich would otherwise assume 80 columns.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False)
 
 EXIT_USAGE = 2
@@ -108,6 +111,8 @@ def _summary_table(result: RunResult, title: str) -> Table:
     table.add_column("hosts", justify="right")
     table.add_column("compliant", justify="right")
     table.add_column("score", justify="right")
+    table.add_column("w/ waivers", justify="right")
+    table.add_column("waived", justify="right")
     for header in STATUS_HEADERS.values():
         table.add_column(header, justify="right")
     groups = operators_of(result.targets) or sorted({t.operator for t in result.targets})
@@ -117,11 +122,14 @@ def _summary_table(result: RunResult, title: str) -> Table:
         ok = sum(is_compliant(f for f in findings if f.host == h) for h in hosts)
         counts = status_counts(findings)
         sc = score(findings)
+        scw = score(findings, with_waivers=True)
         table.add_row(
             op,
             str(len(hosts)),
             str(ok),
             "-" if sc is None else f"{sc:.1f}%",
+            "-" if scw is None else f"{scw:.1f}%",
+            str(sum(f.waived for f in findings)),
             *(str(counts[s.value]) for s in Status),
         )
     return table
@@ -428,6 +436,43 @@ def checks_lint(
             return EXIT_USAGE
         out.print(f"{len(catalogue.controls)} controls OK")
         return 0
+
+    _guard(body)
+
+
+@waivers_app.command("lint")
+def waivers_lint(
+    files: Annotated[list[Path], typer.Argument(help="Waiver YAML files")],
+    checks: Annotated[Path, typer.Option(help="Check catalogue folder")] = Path("checks"),
+    warn_days: Annotated[int, typer.Option(help="Flag waivers that expire within this many days")] = 30,
+) -> None:
+    """Validate waivers (all fields required, UTC expiry, known controls); list expired and expiring ones.
+
+    Exit 0 when every waiver is valid and in force, 1 when some have expired, 2 on invalid files.
+    """
+
+    def body() -> int:
+        catalogue = load_catalogue(checks)
+        waivers = load_waivers(files, {c.id for c in catalogue.controls})
+        now = datetime.now(UTC)
+        expired = 0
+        table = Table(title=f"{len(waivers)} waiver(s)")
+        for col in ("control", "scope", "ticket", "approver", "expires (UTC)", "state"):
+            table.add_column(col)
+        for w in waivers:
+            days = (w.expires - now).days
+            if w.expires <= now:
+                state, expired = "EXPIRED", expired + 1
+            elif days < warn_days:
+                state = f"expires in {days} d"
+            else:
+                state = "in force"
+            scope = ", ".join(
+                x for x in (",".join(w.scope.hosts), w.scope.operator or "", w.scope.role or "") if x
+            )
+            table.add_row(w.control, scope, w.ticket, w.approver, f"{w.expires:%Y-%m-%d %H:%M}", state)
+        out.print(table)
+        return 1 if expired else 0
 
     _guard(body)
 
