@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import json
 import os
@@ -22,8 +23,10 @@ from secaudit.collect.offline import collect_offline
 from secaudit.collect.plan import PlannedCommand
 from secaudit.collect.text import assess, command_slug, decode_output, sha256_hex
 from secaudit.errors import SecauditError
+from secaudit.evaluate.coverage import coverage_markdown, coverage_rows, load_standards
 from secaudit.evaluate.loader import (
     Catalogue,
+    fixture_problems,
     load_attestations,
     load_catalogue,
     load_profile,
@@ -379,7 +382,7 @@ def _findings_table(findings: Iterable[Finding]) -> None:
 @checks_app.command("list")
 def checks_list(
     checks: Annotated[Path, typer.Option(help="Check catalogue folder")] = Path("checks"),
-    output_format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    output_format: Annotated[str, typer.Option("--format", help="table, json or markdown")] = "table",
 ) -> None:
     """List the controls of the catalogue."""
 
@@ -400,6 +403,21 @@ def checks_list(
         ]
         if output_format == "json":
             sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        elif output_format == "markdown":
+            lines = [
+                "| id | title | 名称 | phase | roles | severity | platforms | standards |",
+                "|---|---|---|---|---|---|---|---|",
+            ]
+            for r in rows:
+                refs = "; ".join(
+                    f"{s['scheme']} {s['ref']}" + (f" ({s['test_id']})" if s.get("test_id") else "")
+                    for s in r["standards"]
+                )
+                lines.append(
+                    f"| {r['id']} | {r['title']} | {r['title_zh']} | {r['phase']} | {', '.join(r['roles'])} "
+                    f"| {r['severity']} | {', '.join(r['platforms'])} | {refs} |"
+                )
+            sys.stdout.write("\n".join(lines) + "\n")
         elif output_format == "table":
             table = Table(title=f"{len(rows)} controls")
             for col in ("id", "title", "phase", "severity", "platforms"):
@@ -414,7 +432,42 @@ def checks_list(
                 )
             out.print(table)
         else:
-            _die(f"--format must be table or json, not {output_format!r}")
+            _die(f"--format must be table, json or markdown, not {output_format!r}")
+        return 0
+
+    _guard(body)
+
+
+@checks_app.command("coverage")
+def checks_coverage(
+    checks: Annotated[Path, typer.Option(help="Check catalogue folder")] = Path("checks"),
+    output_format: Annotated[str, typer.Option("--format", help="table, markdown or json")] = "table",
+) -> None:
+    """Coverage matrix per standard: automated, manual or not covered, per requirement."""
+
+    def body() -> int:
+        catalogue = load_catalogue(checks)
+        rows = coverage_rows(load_standards(checks), catalogue.controls)
+        if output_format == "markdown":
+            sys.stdout.write(coverage_markdown(rows))
+        elif output_format == "json":
+            sys.stdout.write(
+                json.dumps([dataclasses.asdict(r) for r in rows], ensure_ascii=False, indent=2) + "\n"
+            )
+        elif output_format == "table":
+            table = Table(title="standards coverage")
+            for col in ("standard", "requirement", "coverage", "controls"):
+                table.add_column(col, overflow="fold")
+            for r in rows:
+                table.add_row(
+                    r.scheme,
+                    f"{r.requirement} {r.title}",
+                    r.coverage,
+                    ", ".join(r.automated_by + r.manual_by),
+                )
+            out.print(table)
+        else:
+            _die(f"--format must be table, markdown or json, not {output_format!r}")
         return 0
 
     _guard(body)
@@ -423,12 +476,34 @@ def checks_list(
 @checks_app.command("lint")
 def checks_lint(
     checks: Annotated[Path, typer.Option(help="Check catalogue folder")] = Path("checks"),
+    fixtures: Annotated[
+        Path | None,
+        typer.Option(help="Control fixtures folder (default: tests/controls beside checks/, if present)"),
+    ] = None,
 ) -> None:
-    """Validate every control file; each problem is printed as file:line: message."""
+    """Validate controls, profiles, tailoring and standards; each problem as file:line: message.
+
+    With a fixtures folder, every automated (control, platform) block must have pass_, fail_ and
+    error_ cases.
+    """
 
     def body() -> int:
         problems: list[str] = []
         catalogue = load_catalogue(checks, collect_problems=problems)
+        ids = {c.id for c in catalogue.controls}
+        for path in sorted((checks / "profiles").glob("*.yaml")):
+            try:
+                load_profile(checks, path.stem, ids)
+            except SecauditError as exc:
+                problems.append(str(exc))
+        try:
+            load_tailoring(checks, ids)
+            load_standards(checks)
+        except SecauditError as exc:
+            problems.append(str(exc))
+        fixture_dir = fixtures if fixtures is not None else checks.resolve().parent / "tests" / "controls"
+        if fixtures is not None or fixture_dir.is_dir():
+            problems.extend(fixture_problems(catalogue, fixture_dir))
         for problem in problems:
             print(problem, file=sys.stderr)
         if problems:

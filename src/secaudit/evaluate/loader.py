@@ -199,3 +199,23 @@ def load_attestations(paths: Iterable[Path], control_ids: set[str]) -> tuple[Att
                 raise CheckDefinitionError(f"{path}: attestations[{i}]: unknown control {att.control}")
         items.extend(data.attestations)
     return tuple(items)
+
+
+def fixture_problems(catalogue: Catalogue, fixtures_dir: Path) -> list[str]:
+    """Missing fixture cases: every automated block needs ``pass_`` and ``fail_`` cases, and every
+    platform with automated blocks needs at least one ``error_`` case for each control."""
+    problems: list[str] = []
+    if not fixtures_dir.is_dir():
+        return [f"{fixtures_dir}: fixtures folder not found"]
+    for control in catalogue.controls:
+        for platform, check in control.platforms.items():
+            if check.manual or check.not_applicable is not None:
+                continue
+            folder = fixtures_dir / control.id / platform.value
+            kinds = {p.name.split("_", 1)[0] for p in folder.glob("*_*") if (p / "expected.yml").is_file()}
+            for needed in ("pass", "fail", "error"):
+                if needed not in kinds:
+                    problems.append(
+                        f"{folder}: no {needed}_* fixture case for {control.id} on {platform.value}"
+                    )
+    return problems
