@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -37,15 +38,33 @@ def _ntc_version() -> str:
     return version("ntc_templates")
 
 
+def _whole_words(compiled: re.Pattern[str], command: str) -> bool:
+    """The index regex matches ``command`` up to a word boundary; the rest are arguments.
+
+    Examples:
+        >>> _whole_words(re.compile(r"di(r)?"), "dir flash:")
+        True
+        >>> _whole_words(re.compile(r"di(r)?"), "display version")
+        False
+        >>> _whole_words(re.compile(r"di(splay)? bo(ard)?\\s*"), "display board 0")
+        True
+    """
+    match = compiled.match(command)
+    if match is None:
+        return False
+    end = match.end()
+    return end == len(command) or command[end].isspace() or (end > 0 and command[end - 1].isspace())
+
+
 @cache
 def _template_for(directory: Path, platform: str, command: str) -> str | None:
-    # CliTable's own GetRowMatch uses re.match (a prefix match): "display anything" would hit the
-    # "di[[r]]" row. Require the whole command to match, with normalised whitespace.
+    # CliTable's own GetRowMatch is a bare prefix match: "display anything" would hit "di[[r]]".
+    # Require the index regex to end on a word boundary of the command (the rest are arguments).
     table = _table(str(directory))
     wanted = " ".join(command.split())
     for row in range(1, table.index.compiled.size + 1):
         compiled = table.index.compiled[row]
-        if compiled["Platform"].fullmatch(platform) and compiled["Command"].fullmatch(wanted):
+        if compiled["Platform"].fullmatch(platform) and _whole_words(compiled["Command"], wanted):
             return str(table.index.index[row]["Template"])
     return None
 
