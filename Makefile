@@ -36,10 +36,12 @@ $(KEYDIR)/demo.key: | $(STAMP)
 	$(BIN)/secaudit keys generate --out-dir $(KEYDIR) --name demo
 
 demo: $(STAMP) $(KEYDIR)/demo.key
-	@set +e; $(BIN)/secaudit run --offline examples/evidence --inventory inventory \
+	@rm -f $(DEMO_OUT)/LATEST; set +e; $(BIN)/secaudit run --offline examples/evidence --inventory inventory \
 	  --key $(KEYDIR)/demo.key --output $(DEMO_OUT) --latest-file $(DEMO_OUT)/LATEST \
-	  --waivers examples/waivers.yaml --attestations examples/attestations.yaml; rc=$$?; \
+	  --waivers examples/waivers.yaml --attestations examples/attestations.yaml \
+	  --kpi examples/kpi-declared.yaml; rc=$$?; \
 	  echo "audit exit code: $$rc (0 clean, 1 failures found, 3 incomplete evidence)"; \
+	  if [ $$rc -eq 2 ] || [ ! -s $(DEMO_OUT)/LATEST ]; then echo "demo failed: usage or content error" >&2; exit 2; fi; \
 	  run=$$(cat $(DEMO_OUT)/LATEST); \
 	  for b in $$run/*/; do $(BIN)/secaudit verify "$$b" --pubkey $(KEYDIR)/demo.pub || exit 2; done; \
 	  echo "reports: $$run/<operator>/report.html and $$run/city/report.html"

@@ -28,7 +28,10 @@ from secaudit.evaluate.loader import (
     Catalogue,
     fixture_problems,
     load_attestations,
+    load_boards,
     load_catalogue,
+    load_city_targets,
+    load_kpis,
     load_profile,
     load_tailoring,
     load_waivers,
@@ -41,7 +44,7 @@ from secaudit.models.evidence import Evidence
 from secaudit.models.finding import Finding, RunResult
 from secaudit.models.profile import Profile, Selection, Tailoring
 from secaudit.models.target import Target
-from secaudit.pipeline import HostEvidence, RunConfig, exit_code, publish, run_audit
+from secaudit.pipeline import HostEvidence, RunConfig, city_extras, exit_code, publish, run_audit
 from secaudit.platforms import get_platform
 from secaudit.report.json_doc import dumps, findings_document
 from secaudit.report.summary import is_compliant, score, status_counts
@@ -192,6 +195,9 @@ def run(
     attestations: Annotated[
         list[Path] | None, typer.Option(help="Attestations YAML file (repeatable)")
     ] = None,
+    kpi: Annotated[
+        Path | None, typer.Option(help="Operator-declared KPI file shown in the city report")
+    ] = None,
     latest_file: Annotated[Path | None, typer.Option(help="Write the run folder path to this file")] = None,
     quiet: Annotated[bool, typer.Option(help="Print only errors (for cron)")] = False,
 ) -> None:
@@ -222,7 +228,11 @@ def run(
             tailoring=tailoring,
             waivers=load_waivers(waivers or (), ids),
             attestations=load_attestations(attestations or (), ids),
+            city_targets=load_city_targets(checks),
+            boards=load_boards(checks),
         )
+        kpis = load_kpis(kpi) if kpi is not None else None
+        coverage = coverage_rows(load_standards(checks), catalogue.controls)
 
         def collect(
             targets: tuple[Target, ...], plan: Mapping[str, tuple[PlannedCommand, ...]]
@@ -233,7 +243,8 @@ def run(
                 yield HostEvidence(target, evidence, note)
 
         result, hosts = run_audit(config, collect, EvidenceSource.OFFLINE)
-        run_dir = publish(result, hosts, output, templates, private_key, lang=lang)
+        extras = city_extras(result, config.city_targets, kpis, coverage)
+        run_dir = publish(result, hosts, output, templates, private_key, lang=lang, extras=extras)
         if latest_file is not None:
             latest_file.write_text(f"{run_dir}\n")
         code = exit_code(result.findings)

@@ -5,31 +5,36 @@ This is the library entry point; ``cli.py`` only translates options into a ``Run
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import shutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from secaudit import __version__
 from secaudit.collect.plan import build_plan, resolve_command
 from secaudit.errors import ReportError
+from secaudit.evaluate.city import run_census, share_rows
+from secaudit.evaluate.coverage import CoverageRow
 from secaudit.evaluate.engine import evaluate_control
 from secaudit.evaluate.loader import Catalogue
 from secaudit.evaluate.policy import finalise, knobs_for
 from secaudit.inventory import operators_of
+from secaudit.models.city import Board, CityTargets, DeclaredKpis
 from secaudit.models.control import Control
-from secaudit.models.enums import EvidenceSource, EvidenceState, Status
+from secaudit.models.enums import EvidenceSource, EvidenceState, Platform, Status
 from secaudit.models.evidence import Evidence, ParsedEvidence
 from secaudit.models.finding import Finding, RunInfo, RunResult
 from secaudit.models.knobs import Knobs
 from secaudit.models.profile import Attestation, Profile, Tailoring, Waiver
 from secaudit.models.target import OperatorInfo, Target
 from secaudit.parse.evidence import parse_evidence
-from secaudit.report.bundle import write_city_bundle, write_operator_bundle
+from secaudit.report.bundle import CityExtras, write_city_bundle, write_operator_bundle
 from secaudit.sign.manifest import RunStamp, sign_bundle
 
 
@@ -103,6 +108,8 @@ class RunConfig:
     tailoring: Mapping[str, Tailoring] = field(default_factory=dict)
     waivers: tuple[Waiver, ...] = ()
     attestations: tuple[Attestation, ...] = ()
+    city_targets: CityTargets | None = None
+    boards: Mapping[Platform, Mapping[str, Board]] = field(default_factory=dict)
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     run_id: str | None = None
 
@@ -156,11 +163,17 @@ def run_audit(
         profile=config.profile.id if config.profile is not None else "baseline",
         source=source,
     )
+    census = (
+        run_census(config.city_targets, config.boards, ((h.target, h.evidence) for h in hosts))
+        if config.city_targets is not None
+        else ()
+    )
     result = RunResult(
         run=run,
         operators=dict(config.operators),
         targets=config.targets,
         findings=tuple(sorted(findings, key=lambda f: (f.operator, f.host, f.control_id))),
+        pon_census=census,
     )
     return result, tuple(hosts)
 
@@ -182,6 +195,52 @@ def exit_code(findings: Iterable[Finding]) -> int:
     return 0
 
 
+def city_extras(
+    result: RunResult,
+    targets: CityTargets | None,
+    kpis: DeclaredKpis | None,
+    coverage: Iterable[CoverageRow] = (),
+) -> CityExtras:
+    """JSON-ready city sections: annex targets with measured/declared values, census, coverage."""
+    operators = operators_of(result.targets)
+    target_rows: list[dict[str, Any]] = []
+    if targets is not None:
+        shares = {r.operator: r for r in share_rows(targets, result.pon_census, operators)}
+        for t in targets.targets:
+            per_op = []
+            for op in sorted(set(t.values) | set(operators), key=lambda o: (o not in operators, o)):
+                entry: dict[str, Any] = {
+                    "operator": op,
+                    "target": t.values.get(op),
+                    "value": None,
+                    "meets": None,
+                }
+                if t.kind == "measured" and op in shares:
+                    sr = shares[op]
+                    entry.update(
+                        value=sr.measured_pct,
+                        meets=sr.meets,
+                        complete=sr.complete,
+                        olts=sr.olts,
+                        ten_g_ports=sr.ten_g_ports,
+                        total_ports=sr.total_ports,
+                    )
+                elif t.kind == "declared" and kpis is not None:
+                    value = kpis.operators.get(op, {}).get(t.id)
+                    entry.update(
+                        value=value,
+                        meets=None if value is None or entry["target"] is None else value >= entry["target"],
+                    )
+                per_op.append(entry)
+            target_rows.append({**t.model_dump(mode="json"), "operators": per_op})
+    return CityExtras(
+        targets=target_rows,
+        kpi_source=f"{kpis.source} (declared {kpis.declared_at:%Y-%m-%d})" if kpis is not None else "",
+        coverage=[dataclasses.asdict(r) for r in coverage],
+        census=[c.model_dump(mode="json") | {"total": c.total, "ten_g": c.ten_g} for c in result.pon_census],
+    )
+
+
 def publish(
     result: RunResult,
     hosts: Iterable[HostEvidence],
@@ -190,6 +249,7 @@ def publish(
     private_key: Ed25519PrivateKey | None,
     *,
     lang: str | None = None,
+    extras: CityExtras | None = None,
 ) -> Path:
     """Write every bundle of a run and sign each one; atomic at the run level.
 
@@ -211,7 +271,7 @@ def publish(
             write_operator_bundle(partial, templates_dir, result, op, evidence=evidence, lang=lang)
             for op in operators_of(result.targets)
         ]
-        bundles.append(write_city_bundle(partial, templates_dir, result, lang or "zh-CN"))
+        bundles.append(write_city_bundle(partial, templates_dir, result, lang or "zh-CN", extras))
         if private_key is not None:
             stamp = RunStamp(
                 run_id=result.run.id,

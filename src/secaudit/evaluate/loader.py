@@ -11,13 +11,15 @@ from pydantic import ValidationError
 
 from secaudit.errors import CheckDefinitionError
 from secaudit.evaluate.functions import FUNCTIONS
+from secaudit.models.city import Board, CityTargets, DeclaredKpis
 from secaudit.models.control import AnyOf, Control, PythonRule, Rule
+from secaudit.models.enums import Platform
 from secaudit.models.knobs import Knobs
 from secaudit.models.profile import Attestation, AttestationFile, Profile, Tailoring, Waiver, WaiverFile
 from secaudit.models.target import OPERATOR_IDS
 from secaudit.parse.textfsm import OWN_TEMPLATES, find_template
 from secaudit.platforms import get_platform
-from secaudit.yamlio import YamlError, load_model
+from secaudit.yamlio import YamlError, line_of, load_model, load_yaml, validate
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,3 +221,44 @@ def fixture_problems(catalogue: Catalogue, fixtures_dir: Path) -> list[str]:
                         f"{folder}: no {needed}_* fixture case for {control.id} on {platform.value}"
                     )
     return problems
+
+
+def load_city_targets(checks_dir: Path) -> CityTargets | None:
+    """``checks/data/city_targets.yaml`` (None when absent)."""
+    path = checks_dir / "data" / "city_targets.yaml"
+    if not path.is_file():
+        return None
+    try:
+        return load_model(CityTargets, path)
+    except YamlError as exc:
+        raise CheckDefinitionError(str(exc)) from None
+
+
+def load_boards(checks_dir: Path) -> dict[Platform, dict[str, Board]]:
+    """``checks/data/pon_boards.yaml``: platform -> board name -> technology and port count."""
+    path = checks_dir / "data" / "pon_boards.yaml"
+    if not path.is_file():
+        return {}
+    node = load_yaml(path) or {}
+    out: dict[Platform, dict[str, Board]] = {}
+    for platform, table in node.items():
+        try:
+            plat = Platform(platform)
+        except ValueError:
+            line = line_of(node, [platform])
+            raise CheckDefinitionError(f"{path}:{line}: unknown platform {platform!r}") from None
+        out[plat] = {}
+        for name, body in (table or {}).items():
+            try:
+                out[plat][str(name)] = validate(Board, body, path, context=f"{platform}.{name}")
+            except YamlError as exc:
+                raise CheckDefinitionError(str(exc)) from None
+    return out
+
+
+def load_kpis(path: Path) -> DeclaredKpis:
+    """An operator-declared KPI file."""
+    try:
+        return load_model(DeclaredKpis, path)
+    except YamlError as exc:
+        raise CheckDefinitionError(str(exc)) from None

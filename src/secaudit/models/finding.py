@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from secaudit.models.base import Frozen
+from secaudit.models.city import PonCensus
 from secaudit.models.enums import EvidenceSource, EvidenceState, Phase, Platform, Role, Severity, Status
 from secaudit.models.target import OperatorInfo, Target
 
@@ -91,3 +92,4 @@ class RunResult(Frozen):
     operators: Mapping[str, OperatorInfo]
     targets: tuple[Target, ...]
     findings: tuple[Finding, ...]
+    pon_census: tuple[PonCensus, ...] = ()

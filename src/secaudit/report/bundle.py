@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from secaudit.collect.text import sha256_hex
 from secaudit.inventory import operators_of
-from secaudit.models.enums import Status
+from secaudit.models.enums import Phase, Severity, Status
 from secaudit.models.evidence import Evidence
 from secaudit.models.finding import Finding, RunResult
 from secaudit.models.target import Target
@@ -106,8 +107,47 @@ def write_operator_bundle(
     return folder
 
 
-def write_city_bundle(run_dir: Path, templates_dir: Path, result: RunResult, lang: str) -> Path:
+@dataclass(frozen=True, slots=True)
+class CityExtras:
+    """JSON-ready city sections computed upstream (the report stage does not evaluate).
+
+    ``targets``: annex rows with per-operator target, measured and declared values;
+    ``coverage``: standards coverage rows; ``census``: per-OLT PON port census.
+    """
+
+    targets: list[dict[str, Any]] = field(default_factory=list)
+    kpi_source: str = ""
+    coverage: list[dict[str, Any]] = field(default_factory=list)
+    census: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _top_failing(result: RunResult, limit: int = 10) -> list[dict[str, Any]]:
+    counts: dict[str, dict[str, Any]] = {}
+    for f in result.findings:
+        if f.status is not Status.FAIL:
+            continue
+        row = counts.setdefault(
+            f.control_id,
+            {
+                "control_id": f.control_id,
+                "title": f.title,
+                "title_zh": f.title_zh,
+                "severity": f.severity.value,
+                "hosts": 0,
+                "operators": set(),
+            },
+        )
+        row["hosts"] += 1
+        row["operators"].add(f.operator)
+    rows = sorted(counts.values(), key=lambda r: (-r["hosts"], r["control_id"]))[:limit]
+    return [{**r, "operators": sorted(r["operators"])} for r in rows]
+
+
+def write_city_bundle(
+    run_dir: Path, templates_dir: Path, result: RunResult, lang: str, extras: CityExtras | None = None
+) -> Path:
     """Write ``<run_dir>/city/`` with an overview across operators (no per-finding detail)."""
+    extras = extras or CityExtras()
     folder = run_dir / "city"
     folder.mkdir(parents=True)
     rows = []
@@ -122,12 +162,27 @@ def write_city_bundle(run_dir: Path, templates_dir: Path, result: RunResult, lan
                 "compliant": is_compliant(findings),
                 "score": score(findings),
                 "score_with_waivers": score(findings, with_waivers=True),
+                "by_phase": {ph.value: score([f for f in findings if f.phase is ph]) for ph in Phase},
+                "fails_by_severity": {
+                    sev.value: sum(f.status is Status.FAIL and f.severity is sev for f in findings)
+                    for sev in Severity
+                },
                 "counts": status_counts(findings),
             }
         )
     run = result.run.model_dump(mode="json")
     run["operator"] = None
-    overview = {"schema_version": "1.0", "run": run, "operators": rows}
+    top = _top_failing(result)
+    overview = {
+        "schema_version": "1.0",
+        "run": run,
+        "operators": rows,
+        "top_failing": top,
+        "targets": extras.targets,
+        "kpi_source": extras.kpi_source,
+        "pon_census": extras.census,
+        "coverage": extras.coverage,
+    }
     (folder / "overview.json").write_bytes(dumps(overview))
     context = {
         "lang": lang,
@@ -135,6 +190,22 @@ def write_city_bundle(run_dir: Path, templates_dir: Path, result: RunResult, lan
         "run": run,
         "operators": rows,
         "statuses": [s.value for s in Status],
+        "top_failing": top,
+        "targets": extras.targets,
+        "kpi_source": extras.kpi_source,
+        "census": extras.census,
+        "coverage": extras.coverage,
+        "coverage_summary": _coverage_summary(extras.coverage),
     }
     (folder / "report.html").write_bytes(render(templates_dir, "html/city.html.j2", context))
     return folder
+
+
+def _coverage_summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        entry = out.setdefault(
+            r["scheme"], {"scheme": r["scheme"], "automated": 0, "manual": 0, "not covered": 0}
+        )
+        entry[r["coverage"]] += 1
+    return list(out.values())
