@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from dataclasses import dataclass
@@ -86,6 +87,13 @@ def find_template(platform: str, command: str) -> tuple[Path, str] | None:
     return None
 
 
+@cache
+def _own_label(path: Path) -> str:
+    """Template identity for findings: ``secaudit:<file>@<sha256 prefix of its content>``."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return f"secaudit:{path.name}@{digest}"
+
+
 def _records(template_path: Path, text: str) -> tuple[dict[str, str], ...]:
     with template_path.open(encoding="utf-8") as handle:
         fsm = textfsm.TextFSM(handle)
@@ -112,7 +120,7 @@ def parse_rows(
         path = OWN_TEMPLATES / template
         if not path.is_file():
             raise ParseError(f"template {template!r} not found in {OWN_TEMPLATES}")
-        label = f"secaudit:{template}"
+        label = _own_label(path)
     else:
         if platform is None:
             raise ParseError(f"no TextFSM platform for command {command!r}")
@@ -121,7 +129,7 @@ def parse_rows(
             raise ParseError(f"no TextFSM template for platform {platform!r}, command {command!r}")
         directory, name = found
         path = directory / name
-        label = f"secaudit:{name}" if directory == OWN_TEMPLATES else f"ntc-templates {_ntc_version()}:{name}"
+        label = _own_label(path) if directory == OWN_TEMPLATES else f"ntc-templates {_ntc_version()}:{name}"
     rows = _records(path, text)
     if not rows and not allow_no_rows:
         raise ParseError(f"{label}: no records parsed from {len(text.splitlines())} lines of output")
