@@ -34,6 +34,7 @@ _NOISE = re.compile(
     r"^(Building configuration\.\.\.|Current configuration\s*:.*"
     r"|(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
     r" +\d+ [\d:.]+ \S+"  # IOS XR timestamp line
+    r"|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?( ?[+-]\d{2}:?\d{2}| [A-Z]{2,5})?"  # echoed timestamps
     r"|!CfgFileCrc:.*)$",
     re.IGNORECASE,
 )
