@@ -125,7 +125,9 @@ def test_run_output_is_atomic_no_partial_left(demo_run) -> None:  # type: ignore
 def test_scan_config_json(tmp_path: Path) -> None:
     cfg = ROOT / "tests" / "data" / "catalogue" / "vrp_5_2.cfg"
     selection = ("--control", "SEC-MGMT-001", "--control", "SEC-NTP-*", "--control", "SEC-SNMP-001")
-    proc = cli("scan-config", "--platform", "huawei_vrp", "--format", "json", "--checks", CHECKS, *selection, cfg)
+    proc = cli(
+        "scan-config", "--platform", "huawei_vrp", "--format", "json", "--checks", CHECKS, *selection, cfg
+    )
     assert proc.returncode == 3, proc.stderr  # MGMT-001 needs `display telnet server status`
     doc = json.loads(proc.stdout)
     jsonschema.validate(doc, json.loads(SCHEMA_PATH.read_text()))
