@@ -86,6 +86,21 @@ class EvidenceState(StrEnum):
     NOT_COLLECTED = "not_collected"  # never attempted (e.g. scan-config without that command)
 
 
+class CollectionState(StrEnum):
+    """Per-host collection outcome, shown in every report's collection-health section."""
+
+    OK = "ok"
+    AUTH_FAILED = "auth_failed"
+    UNREACHABLE = "unreachable"
+    HOST_KEY_UNKNOWN = "host_key_unknown"
+    HOST_KEY_CHANGED = "host_key_changed"
+    TIMEOUT = "timeout"
+    COMMAND_REJECTED = "command_rejected"
+    OUTPUT_TRUNCATED = "output_truncated"
+    PAGING_NOT_DISABLED = "paging_not_disabled"
+    EVIDENCE_MISSING = "evidence_missing"  # offline: files absent
+
+
 SEVERITY_ORDER: dict[Severity, int] = {
     Severity.CRITICAL: 0,
     Severity.HIGH: 1,
