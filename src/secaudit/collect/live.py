@@ -1,0 +1,329 @@
+"""Live collector: Nornir (threaded runner) + nornir-netmiko, strictly read-only.
+
+* Only commands on the platform's read-only allowlist are sent (checked in code, per command);
+  configuration mode is never entered.
+* Strict host keys: ``ssh_strict=True``, no system host keys, a per-host known_hosts file that
+  must exist (a missing file fails closed before any connection is attempted).
+* One connection per host; per-command read timeouts; every failure is classified and becomes
+  evidence states, never an exception out of the run.
+* Raw output is turned into the same ``Evidence`` as the offline collector produces (decoded,
+  assessed by :func:`secaudit.collect.text.assess`); TextFSM runs once, in the parse stage, and a
+  parse failure there is an evidence error (the equivalent of netmiko's ``raise_parsing_error``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from nornir.core import Nornir
+from nornir.core.inventory import ConnectionOptions, Host
+from nornir.core.task import MultiResult, Result, Task
+
+from secaudit.collect.classify import classify_exception, state_from_evidence
+from secaudit.collect.credentials import Credential, scrub
+from secaudit.collect.hostkeys import known_hosts_path
+from secaudit.collect.plan import PlannedCommand
+from secaudit.collect.text import assess, command_slug, decode_output, sha256_hex
+from secaudit.models.enums import CollectionState, EvidenceSource, EvidenceState
+from secaudit.models.evidence import Evidence
+from secaudit.models.target import Target
+from secaudit.platforms import get_platform
+from secaudit.platforms.base import PlatformSpec
+from secaudit.redact import redact_text
+
+#: Never sent, whatever a control asks for: anything that changes state or enters config mode.
+FORBIDDEN_WORDS: frozenset[str] = frozenset(
+    {
+        "system-view",
+        "configure",
+        "config",
+        "conf",
+        "reset",
+        "reboot",
+        "reload",
+        "delete",
+        "undo",
+        "save",
+        "write",
+        "copy",
+        "format",
+        "clear",
+        "debug",
+        "commit",
+        "rollback",
+        "erase",
+        "set",
+        "install",
+    }
+)
+
+
+class ReadOnlyViolationError(ValueError):
+    """A command outside the platform's read-only allowlist."""
+
+
+def check_read_only(spec: PlatformSpec, command: str) -> None:
+    """Refuse any command that is not a plain read-only ``display``/``show`` command.
+
+    Examples:
+        >>> from secaudit.platforms import get_platform
+        >>> check_read_only(get_platform("huawei_vrp"), "display current-configuration")
+        >>> check_read_only(get_platform("huawei_vrp"), "system-view")
+        Traceback (most recent call last):
+        ...
+        secaudit.collect.live.ReadOnlyViolationError: 'system-view' is not on the huawei_vrp read-only ...
+    """
+    words = command.strip().lower().split()
+    allowed = any(command.strip().lower().startswith(p) for p in spec.read_only_prefixes)
+    if (
+        not words
+        or not allowed
+        or any(w in FORBIDDEN_WORDS for w in words[1:2])
+        or any(c in command for c in ";\n\r")
+    ):
+        raise ReadOnlyViolationError(f"{command!r} is not on the {spec.name} read-only allowlist")
+
+
+@dataclass(frozen=True, slots=True)
+class LiveOptions:
+    """Timeouts and limits of a live run."""
+
+    known_hosts_dir: Path
+    conn_timeout: float = 10.0
+    command_timeout: float = 30.0
+    config_timeout: float = 120.0
+    num_workers: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class HostCollection:
+    """Everything collected from one host."""
+
+    target: Target
+    evidence: tuple[Evidence, ...]
+    state: CollectionState
+    detail: str
+    collected_at: datetime
+    seconds: float = 0.0
+
+
+def _evidence(
+    target: Target, command: str, text: str, state: EvidenceState, detail: str, *, when: datetime
+) -> Evidence:
+    stored = redact_text(text)
+    return Evidence(
+        host=target.name,
+        platform=target.platform,
+        command=command,
+        slug=command_slug(command),
+        text=stored,
+        sha256=sha256_hex(stored.encode("utf-8")),
+        collected_at=when,
+        source=EvidenceSource.LIVE,
+        state=state,
+        detail=detail,
+    )
+
+
+def _netmiko_extras(
+    spec: PlatformSpec, known_hosts: Path, opts: LiveOptions, cred: Credential
+) -> dict[str, Any]:
+    # Nornir does not merge `extras` across host/group/defaults (collection notes §7.10): the
+    # complete set is built here, per host, every time.
+    extras: dict[str, Any] = {
+        "ssh_strict": True,
+        "system_host_keys": False,
+        "alt_host_keys": True,
+        "alt_key_file": str(known_hosts),
+        "fast_cli": True,
+        "conn_timeout": opts.conn_timeout,
+        "auth_timeout": opts.conn_timeout,
+        "banner_timeout": opts.conn_timeout,
+        "allow_agent": False,
+        "use_keys": False,
+    }
+    if cred.secret:
+        extras["secret"] = cred.secret
+    return extras
+
+
+def prepare_host(
+    host: Host, target: Target, cred: Credential | None, opts: LiveOptions
+) -> tuple[CollectionState, str]:
+    """Set credentials and strict netmiko options on a Nornir host; fail closed when impossible."""
+    spec = get_platform(target.platform)
+    if spec.netmiko_device_type is None:
+        return CollectionState.UNREACHABLE, f"platform {spec.name} has no live driver (offline only)"
+    if cred is None:
+        return (
+            CollectionState.AUTH_FAILED,
+            f"no credentials for operator {target.operator} (see README: Credentials)",
+        )
+    known = known_hosts_path(opts.known_hosts_dir, target.name)
+    if not known.is_file():
+        return (
+            CollectionState.HOST_KEY_UNKNOWN,
+            f"no enrolled host key ({known}); run `secaudit hostkeys scan`",
+        )
+    host.username = cred.username
+    host.password = cred.password
+    host.connection_options["netmiko"] = ConnectionOptions(
+        platform=spec.netmiko_device_type, extras=_netmiko_extras(spec, known, opts, cred)
+    )
+    return CollectionState.OK, ""
+
+
+def collect_host(
+    task: Task,
+    target: Target,
+    plan: tuple[PlannedCommand, ...],
+    opts: LiveOptions,
+    secrets: tuple[str, ...],
+) -> HostCollection:
+    """The Nornir task: one connection, session set-up, the planned commands, clean close."""
+    spec = get_platform(target.platform)
+    started = datetime.now(UTC)
+    evidence: list[Evidence] = []
+    done: set[str] = set()
+
+    def fail_rest(state: EvidenceState, detail: str) -> None:
+        for item in plan:
+            if item.command not in done:
+                evidence.append(_evidence(target, item.command, "", state, detail, when=started))
+
+    try:
+        conn = task.host.get_connection("netmiko", task.nornir.config)
+    except Exception as exc:
+        state, detail = classify_exception(exc)
+        detail = scrub(detail, secrets)
+        fail_rest(EvidenceState.COLLECT_ERROR, f"{state.value}: {detail}")
+        return HostCollection(target, tuple(evidence), state, detail, started)
+    state, detail = CollectionState.OK, ""
+    try:
+        if target.platform.value in ("zte_zxa10", "zte_zxros") and not conn.check_enable_mode():
+            conn.enable()  # ZTE disconnect from user mode costs 10 s (collection notes §7.3)
+        for command in spec.session_setup:  # reviewed, per-platform terminal settings only
+            conn.send_command_timing(command, read_timeout=opts.command_timeout)
+        for item in plan:
+            check_read_only(spec, item.command)
+            timeout = opts.config_timeout if item.is_config else opts.command_timeout
+            raw = conn.send_command(item.command, read_timeout=timeout, strip_prompt=True, strip_command=True)
+            text = decode_output(raw.encode("utf-8", errors="replace")) if isinstance(raw, str) else ""
+            ev_state, ev_detail = assess(spec, item.command, text, is_config=item.is_config)
+            evidence.append(
+                _evidence(target, item.command, text, ev_state, ev_detail, when=datetime.now(UTC))
+            )
+            done.add(item.command)
+    except ReadOnlyViolationError as exc:
+        state, detail = CollectionState.COMMAND_REJECTED, f"refused by secaudit: {exc}"
+        fail_rest(EvidenceState.COLLECT_ERROR, detail)
+    except Exception as exc:
+        state, detail = classify_exception(exc)
+        detail = scrub(detail, secrets)
+        if state is CollectionState.TIMEOUT:
+            pending = conn.read_channel() if _alive(conn) else ""
+            if any(m in pending for m in spec.pager_markers):
+                state, detail = (
+                    CollectionState.PAGING_NOT_DISABLED,
+                    "pager prompt still active: paging was not disabled",
+                )
+        fail_rest(EvidenceState.COLLECT_ERROR, f"{state.value}: {detail}")
+    finally:
+        with contextlib.suppress(Exception):  # a failed goodbye does not change what was collected
+            task.host.close_connection("netmiko")
+    if state is CollectionState.OK:
+        state, detail = state_from_evidence(evidence)
+    seconds = (datetime.now(UTC) - started).total_seconds()
+    return HostCollection(target, tuple(evidence), state, detail, started, seconds)
+
+
+def _alive(conn: Any) -> bool:
+    try:
+        return bool(conn.is_alive())
+    except Exception:
+        return False
+
+
+@dataclass
+class LiveCollector:
+    """Collect from every target with Nornir's threaded runner; stream each host as it finishes."""
+
+    nornir: Nornir
+    credentials: Mapping[str, Credential]
+    options: LiveOptions
+    on_host: Callable[[HostCollection], None] | None = None
+    secrets: tuple[str, ...] = ()
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def collect(
+        self, targets: tuple[Target, ...], plan: Mapping[str, tuple[PlannedCommand, ...]]
+    ) -> Iterator[HostCollection]:
+        """Run the collection; yields one ``HostCollection`` per target (failures included)."""
+        for name in ("nornir", "paramiko", "netmiko"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        by_name = {t.name: t for t in targets}
+        results: dict[str, HostCollection] = {}
+        runnable: list[str] = []
+        for target in targets:
+            host = self.nornir.inventory.hosts[target.name]
+            state, detail = prepare_host(host, target, self.credentials.get(target.operator), self.options)
+            if state is CollectionState.OK:
+                runnable.append(target.name)
+                continue
+            now = datetime.now(UTC)
+            evidence = tuple(
+                _evidence(
+                    target, p.command, "", EvidenceState.COLLECT_ERROR, f"{state.value}: {detail}", when=now
+                )
+                for p in plan.get(target.name, ())
+            )
+            results[target.name] = HostCollection(target, evidence, state, detail, now)
+            self._emit(results[target.name])
+        if runnable:
+            nr = self.nornir.filter(filter_func=lambda h: h.name in set(runnable))
+
+            def task(t: Task) -> Result:
+                collected = collect_host(
+                    t, by_name[t.host.name], plan.get(t.host.name, ()), self.options, self.secrets
+                )
+                self._emit(collected)
+                return Result(host=t.host, result=collected)
+
+            aggregated = nr.run(task=task, num_workers=self.options.num_workers, on_failed=True)
+            for name in runnable:
+                multi: MultiResult = aggregated[name]
+                value = multi[0].result
+                if isinstance(value, HostCollection):
+                    results[name] = value
+                else:  # the task itself raised: keep the host, classify, never drop it
+                    exc = multi[0].exception or RuntimeError("task failed")
+                    state, detail = classify_exception(exc)
+                    now = datetime.now(UTC)
+                    target = by_name[name]
+                    evidence = tuple(
+                        _evidence(
+                            target,
+                            p.command,
+                            "",
+                            EvidenceState.COLLECT_ERROR,
+                            f"{state.value}: {detail}",
+                            when=now,
+                        )
+                        for p in plan.get(name, ())
+                    )
+                    results[name] = HostCollection(target, evidence, state, scrub(detail, self.secrets), now)
+                    self._emit(results[name])
+        for target in targets:
+            yield results[target.name]
+
+    def _emit(self, collected: HostCollection) -> None:
+        if self.on_host is not None:
+            with self._lock:
+                self.on_host(collected)
