@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -54,7 +55,14 @@ def test_run_exit_code_is_incomplete(demo_run) -> None:  # type: ignore[no-untyp
     run_dir, _, proc = demo_run
     assert proc.returncode == 3, proc.stderr
     assert "exit code 3" in proc.stdout
-    assert sorted(p.name for p in run_dir.iterdir()) == ["city", "mobile", "telecom", "tower", "unicom"]
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        "city",
+        "evidence",
+        "mobile",
+        "telecom",
+        "tower",
+        "unicom",
+    ]
 
 
 def test_findings_json_validates_against_schema(demo_run) -> None:  # type: ignore[no-untyped-def]
@@ -147,10 +155,52 @@ def test_scan_config_unknown_platform() -> None:
     assert "unknown platform 'huawei_olt'" in proc.stderr
 
 
-def test_live_not_yet_is_usage_error() -> None:
-    proc = cli("run", "--inventory", INVENTORY, "--checks", CHECKS)
+def test_live_without_credentials_or_host_keys_fails_closed(tmp_path: Path) -> None:
+    keys = tmp_path / "k"
+    assert cli("keys", "generate", "--out-dir", keys, "--name", "l").returncode == 0
+    latest = tmp_path / "LATEST"
+    proc = cli(
+        "run",
+        "--inventory",
+        INVENTORY,
+        "--checks",
+        CHECKS,
+        "--templates",
+        TEMPLATES,
+        "--output",
+        tmp_path / "r",
+        "--key",
+        keys / "l.key",
+        "--latest-file",
+        latest,
+        "--known-hosts-dir",
+        tmp_path / "kh",
+        "--operator",
+        "telecom",
+    )
+    assert proc.returncode == 3, proc.stderr
+    doc = json.loads((Path(latest.read_text().strip()) / "telecom" / "findings.json").read_text())
+    assert doc["run"]["source"] == "live"
+    assert {c["state"] for c in doc["collection"]} == {"auth_failed"}
+    assert not [f for f in doc["findings"] if f["status"] == "pass"]
+
+
+def test_live_refuses_production_hosts(tmp_path: Path) -> None:
+    inv = tmp_path / "inventory"
+    shutil.copytree(INVENTORY, inv)
+    hosts = inv / "hosts.yaml"
+    hosts.write_text(
+        hosts.read_text().replace(
+            "environment: lab, model: MA5600T", "environment: production, model: MA5600T"
+        )
+    )
+    keys = tmp_path / "k"
+    assert cli("keys", "generate", "--out-dir", keys, "--name", "l").returncode == 0
+    proc = cli(
+        "run", "--inventory", inv, "--checks", CHECKS, "--key", keys / "l.key", "--output", tmp_path / "r"
+    )
     assert proc.returncode == 2
-    assert "--offline" in proc.stderr
+    assert "production" in proc.stderr
 
 
 def test_checks_lint_reports_file_and_line(tmp_path: Path) -> None:
@@ -176,3 +226,53 @@ def test_checks_list_json() -> None:
         {"id", "title", "title_zh", "phase", "roles", "severity", "standards", "platforms"} <= set(r)
         for r in rows
     )
+
+
+def _findings(run_dir: Path) -> dict[str, tuple[str, str, tuple[str, ...]]]:
+    out = {}
+    for op in ("telecom", "mobile", "unicom", "tower"):
+        for f in json.loads((run_dir / op / "findings.json").read_text())["findings"]:
+            out[f["fingerprint"]] = (f["status"], f["message"], tuple(e["sha256"] for e in f["evidence"]))
+    return out
+
+
+def test_replay_of_run_evidence_gives_identical_findings(demo_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run_dir, _, _ = demo_run
+    keys = tmp_path / "k"
+    assert cli("keys", "generate", "--out-dir", keys, "--name", "r").returncode == 0
+    latest = tmp_path / "LATEST"
+    proc = cli(
+        "run",
+        "--offline",
+        run_dir / "evidence",
+        "--inventory",
+        INVENTORY,
+        "--checks",
+        CHECKS,
+        "--templates",
+        TEMPLATES,
+        "--output",
+        tmp_path / "reports",
+        "--key",
+        keys / "r.key",
+        "--latest-file",
+        latest,
+    )
+    assert proc.returncode == 3, proc.stderr
+    replay = Path(latest.read_text().strip())
+    assert _findings(replay) == _findings(run_dir)
+    collection = json.loads((replay / "unicom" / "findings.json").read_text())["collection"]
+    assert {c["host"]: c["state"] for c in collection}["uni-olt-jx01"] == "output_truncated"
+
+
+def test_evidence_bundle_is_signed_and_replayable(demo_run) -> None:  # type: ignore[no-untyped-def]
+    run_dir, pub, _ = demo_run
+    assert cli("verify", run_dir / "evidence", "--pubkey", pub).returncode == 0
+    meta = json.loads((run_dir / "evidence" / "tel-olt-xh01" / "meta.json").read_text())
+    collection = json.loads((run_dir / "telecom" / "findings.json").read_text())["collection"]
+    assert meta["collection"]["state"] == {c["host"]: c["state"] for c in collection}["tel-olt-xh01"]
+    stored = run_dir / "evidence" / "tel-olt-xh01"
+    for slug, entry in meta["commands"].items():
+        if entry["state"] == "ok":
+            digest = hashlib.sha256((stored / f"{slug}.txt").read_bytes()).hexdigest()
+            assert digest == entry["sha256"]

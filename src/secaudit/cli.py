@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import ipaddress
 import json
 import os
 import re
+import shutil
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -19,8 +21,12 @@ from rich.console import Console
 from rich.table import Table
 
 from secaudit import __version__
+from secaudit.collect.credentials import Credential, secret_values
+from secaudit.collect.credentials import resolve as resolve_credentials
+from secaudit.collect.live import HostCollection, LiveCollector, LiveOptions
 from secaudit.collect.offline import collect_offline
 from secaudit.collect.plan import PlannedCommand
+from secaudit.collect.store import EvidenceStore
 from secaudit.collect.text import assess, command_slug, decode_output, sha256_hex
 from secaudit.errors import SecauditError
 from secaudit.evaluate.coverage import coverage_markdown, coverage_rows, load_standards
@@ -44,8 +50,18 @@ from secaudit.models.evidence import Evidence
 from secaudit.models.finding import Finding, RunResult
 from secaudit.models.profile import Profile, Selection, Tailoring
 from secaudit.models.target import Target
-from secaudit.pipeline import HostEvidence, RunConfig, city_extras, exit_code, publish, run_audit
+from secaudit.pipeline import (
+    HostEvidence,
+    RunConfig,
+    city_extras,
+    exit_code,
+    new_run_id,
+    partial_dir,
+    publish,
+    run_audit,
+)
 from secaudit.platforms import get_platform
+from secaudit.progress import RunProgress
 from secaudit.report.json_doc import dumps, findings_document
 from secaudit.report.summary import is_compliant, score, status_counts
 from secaudit.sign.keys import generate_keypair, load_private_key, load_public_key
@@ -167,10 +183,24 @@ def _selection(
     return catalogue, the_profile, controls, load_tailoring(checks, ids)
 
 
+LOOPBACK_NAMES = frozenset({"localhost", "::1"})
+
+
+def _is_loopback(hostname: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost (no DNS lookup is made)."""
+    if hostname in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
 @app.command()
 def run(
     offline: Annotated[
-        Path | None, typer.Option(help="Audit saved evidence: DIR/<host>/<command-slug>.txt")
+        Path | None,
+        typer.Option(help="Audit saved evidence DIR/<host>/<command-slug>.txt instead of devices"),
     ] = None,
     inventory: Annotated[Path, typer.Option(help="Nornir SimpleInventory folder")] = Path("inventory"),
     checks: Annotated[Path, typer.Option(help="Check catalogue folder")] = Path("checks"),
@@ -198,15 +228,29 @@ def run(
     kpi: Annotated[
         Path | None, typer.Option(help="Operator-declared KPI file shown in the city report")
     ] = None,
+    secrets: Annotated[
+        Path | None, typer.Option(help="Credentials file (YAML, mode 0600, outside the repository)")
+    ] = None,
+    known_hosts_dir: Annotated[
+        Path, typer.Option(help="Per-host known_hosts files (enrol with `secaudit hostkeys scan`)")
+    ] = Path(".secaudit/known_hosts"),
+    workers: Annotated[int, typer.Option(help="Concurrent device sessions")] = 20,
+    timeout: Annotated[float, typer.Option(help="Per-command read timeout, seconds")] = 30.0,
+    config_timeout: Annotated[float, typer.Option(help="Read timeout of the running configuration")] = 120.0,
+    allow_production: Annotated[
+        bool, typer.Option(help="Allow live collection from hosts with environment: production")
+    ] = False,
+    allow_non_loopback: Annotated[
+        bool, typer.Option(help="Allow live collection from addresses outside 127.0.0.0/8 and ::1")
+    ] = False,
     latest_file: Annotated[Path | None, typer.Option(help="Write the run folder path to this file")] = None,
     quiet: Annotated[bool, typer.Option(help="Print only errors (for cron)")] = False,
+    log_json: Annotated[bool, typer.Option(help="One JSON line per host and per run on stderr")] = False,
 ) -> None:
-    """Audit the inventory and write signed per-operator and city bundles."""
+    """Audit the inventory (live, or --offline) and write signed per-operator and city bundles."""
 
     def body() -> int:
-        if offline is None:
-            _die("live collection is not available yet (issue #5); audit saved evidence with --offline DIR")
-        if not offline.is_dir():
+        if offline is not None and not offline.is_dir():
             _die(f"{offline}: evidence folder not found")
         if key is None:
             _die("--key is required: every bundle is signed (create one with `secaudit keys generate`)")
@@ -219,6 +263,14 @@ def run(
         )
         if not inv.targets:
             _die("no host matches the inventory filters")
+        creds: dict[str, Credential] = {}
+        if offline is None:
+            for t in inv.targets:
+                if t.environment is Environment.PRODUCTION and not allow_production:
+                    _die(f"host {t.name!r} is a production device; pass --allow-production to audit it live")
+                if not _is_loopback(t.hostname) and not allow_non_loopback:
+                    _die(f"host {t.name!r} ({t.hostname}) is not on loopback; pass --allow-non-loopback")
+            creds = resolve_credentials(operators_of(inv.targets), secrets)
         config = RunConfig(
             catalogue=catalogue,
             operators=inv.operators,
@@ -233,21 +285,37 @@ def run(
         )
         kpis = load_kpis(kpi) if kpi is not None else None
         coverage = coverage_rows(load_standards(checks), catalogue.controls)
-
-        def collect(
-            targets: tuple[Target, ...], plan: Mapping[str, tuple[PlannedCommand, ...]]
-        ) -> Iterable[HostEvidence]:
-            for target, evidence, note in collect_offline(offline, targets, plan):
-                if note and not quiet:
-                    err.print(f"warning: {note}")
-                yield HostEvidence(target, evidence, note)
-
-        result, hosts = run_audit(config, collect, EvidenceSource.OFFLINE)
-        extras = city_extras(result, config.city_targets, kpis, coverage)
-        run_dir = publish(result, hosts, output, templates, private_key, lang=lang, extras=extras)
+        run_id = new_run_id(datetime.now(UTC))
+        config = dataclasses.replace(config, run_id=run_id)
+        partial = partial_dir(output, run_id)
+        store = EvidenceStore(partial / "evidence")
+        progress = RunProgress(
+            inv.targets, enabled=not quiet, log_json=log_json, secrets=secret_values(creds)
+        )
+        try:
+            with progress:
+                if offline is not None:
+                    source = EvidenceSource.OFFLINE
+                    collect = _offline_collector(offline, store, progress)
+                else:
+                    source = EvidenceSource.LIVE
+                    options = LiveOptions(
+                        known_hosts_dir=known_hosts_dir,
+                        command_timeout=timeout,
+                        config_timeout=config_timeout,
+                        num_workers=workers,
+                    )
+                    collect = _live_collector(inv.nornir, creds, options, store, progress)
+                result, _ = run_audit(config, collect, source)
+            extras = city_extras(result, config.city_targets, kpis, coverage)
+            run_dir = publish(result, partial, templates, private_key, lang=lang, extras=extras)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
         if latest_file is not None:
             latest_file.write_text(f"{run_dir}\n")
         code = exit_code(result.findings)
+        progress.finished(result, run_dir, code)
         if not quiet:
             out.print(_summary_table(result, f"secaudit run {result.run.id} ({len(result.targets)} devices)"))
             for op in operators_of(result.targets):
@@ -259,6 +327,46 @@ def run(
         return code
 
     _guard(body)
+
+
+def _offline_collector(
+    root: Path, store: EvidenceStore, progress: RunProgress
+) -> Callable[[tuple[Target, ...], Mapping[str, tuple[PlannedCommand, ...]]], Iterator[HostEvidence]]:
+    def collect(
+        targets: tuple[Target, ...], plan: Mapping[str, tuple[PlannedCommand, ...]]
+    ) -> Iterator[HostEvidence]:
+        for item in collect_offline(root, targets, plan):
+            store.write_host(item.target, item.evidence, item.state, item.detail, item.collected_at)
+            progress.host_done(item.target, item.state, item.detail, None)
+            if item.note:
+                progress.warn(item.note)
+            yield HostEvidence(
+                item.target, item.evidence, item.state, item.detail, item.collected_at, None, item.note
+            )
+
+    return collect
+
+
+def _live_collector(
+    nornir: Any,
+    creds: Mapping[str, Credential],
+    options: LiveOptions,
+    store: EvidenceStore,
+    progress: RunProgress,
+) -> Callable[[tuple[Target, ...], Mapping[str, tuple[PlannedCommand, ...]]], Iterator[HostEvidence]]:
+    def on_host(c: HostCollection) -> None:  # streamed: written as soon as the host is done
+        store.write_host(c.target, c.evidence, c.state, c.detail, c.collected_at)
+        progress.host_done(c.target, c.state, c.detail, c.seconds)
+
+    collector = LiveCollector(nornir, creds, options, on_host=on_host, secrets=secret_values(creds))
+
+    def collect(
+        targets: tuple[Target, ...], plan: Mapping[str, tuple[PlannedCommand, ...]]
+    ) -> Iterator[HostEvidence]:
+        for c in collector.collect(targets, plan):
+            yield HostEvidence(c.target, c.evidence, c.state, c.detail, c.collected_at, c.seconds)
+
+    return collect
 
 
 @app.command()

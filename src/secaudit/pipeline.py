@@ -27,9 +27,9 @@ from secaudit.evaluate.policy import finalise, knobs_for
 from secaudit.inventory import operators_of
 from secaudit.models.city import Board, CityTargets, DeclaredKpis
 from secaudit.models.control import Control
-from secaudit.models.enums import EvidenceSource, EvidenceState, Platform, Status
+from secaudit.models.enums import CollectionState, EvidenceSource, EvidenceState, Platform, Status
 from secaudit.models.evidence import Evidence, ParsedEvidence
-from secaudit.models.finding import Finding, RunInfo, RunResult
+from secaudit.models.finding import CollectionRecord, Finding, RunInfo, RunResult
 from secaudit.models.knobs import Knobs
 from secaudit.models.profile import Attestation, Profile, Tailoring, Waiver
 from secaudit.models.target import OperatorInfo, Target
@@ -51,10 +51,14 @@ def new_run_id(now: datetime) -> str:
 
 @dataclass(frozen=True, slots=True)
 class HostEvidence:
-    """What the collector produced for one host."""
+    """What the collector produced for one host, live or offline."""
 
     target: Target
     evidence: tuple[Evidence, ...]
+    state: CollectionState = CollectionState.OK
+    detail: str = ""
+    collected_at: datetime | None = None
+    seconds: float | None = None
     note: str = ""
 
 
@@ -137,7 +141,17 @@ def run_audit(
     plan = build_plan(config.targets, controls)
     findings: list[Finding] = []
     hosts: list[HostEvidence] = []
+    records: list[CollectionRecord] = []
     for host in collect(config.targets, plan):
+        records.append(
+            CollectionRecord(
+                host=host.target.name,
+                operator=host.target.operator,
+                state=host.state,
+                detail=host.detail,
+                seconds=host.seconds,
+            )
+        )
         raw = evaluate_host(host.target, host.evidence, controls, config.knobs(host.target.operator))
         host_findings = [
             finalise(
@@ -173,6 +187,7 @@ def run_audit(
         operators=dict(config.operators),
         targets=config.targets,
         findings=tuple(sorted(findings, key=lambda f: (f.operator, f.host, f.control_id))),
+        collection=tuple(sorted(records, key=lambda r: (r.operator, r.host))),
         pon_census=census,
     )
     return result, tuple(hosts)
@@ -241,10 +256,22 @@ def city_extras(
     )
 
 
+def partial_dir(output_root: Path, run_id: str) -> Path:
+    """Where a run is assembled before it is renamed into place (created empty)."""
+    output_root.mkdir(parents=True, exist_ok=True)
+    final = output_root / run_id
+    if final.exists():
+        raise ReportError(f"{final}: run folder already exists")
+    partial = output_root / f".partial-{run_id}"
+    if partial.exists():
+        shutil.rmtree(partial)
+    partial.mkdir()
+    return partial
+
+
 def publish(
     result: RunResult,
-    hosts: Iterable[HostEvidence],
-    output_root: Path,
+    partial: Path,
     templates_dir: Path,
     private_key: Ed25519PrivateKey | None,
     *,
@@ -253,25 +280,19 @@ def publish(
 ) -> Path:
     """Write every bundle of a run and sign each one; atomic at the run level.
 
-    Bundles are built in ``<output_root>/.partial-<run_id>/`` and renamed to
-    ``<output_root>/<run_id>/`` only after every bundle is written and signed, so an interrupted
-    run leaves no folder that looks complete.
+    ``partial`` (from :func:`partial_dir`) already holds ``evidence/`` from the evidence store.
+    Bundles are built there and the folder is renamed to ``<output_root>/<run_id>/`` only after
+    every bundle is written and signed, so an interrupted run leaves no folder that looks complete.
     """
-    evidence = [e for h in hosts for e in h.evidence]
-    output_root.mkdir(parents=True, exist_ok=True)
-    final = output_root / result.run.id
-    if final.exists():
-        raise ReportError(f"{final}: run folder already exists")
-    partial = output_root / f".partial-{result.run.id}"
-    if partial.exists():
-        shutil.rmtree(partial)
-    partial.mkdir()
+    final = partial.parent / result.run.id
     try:
         bundles = [
-            write_operator_bundle(partial, templates_dir, result, op, evidence=evidence, lang=lang)
+            write_operator_bundle(partial, templates_dir, result, op, lang=lang)
             for op in operators_of(result.targets)
         ]
         bundles.append(write_city_bundle(partial, templates_dir, result, lang or "zh-CN", extras))
+        if (partial / "evidence").is_dir():
+            bundles.append(partial / "evidence")
         if private_key is not None:
             stamp = RunStamp(
                 run_id=result.run.id,

@@ -16,16 +16,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from secaudit.collect.classify import state_from_evidence
 from secaudit.collect.plan import PlannedCommand
 from secaudit.collect.text import assess, command_slug, decode_output, sha256_hex
-from secaudit.models.enums import EvidenceSource, EvidenceState
+from secaudit.models.enums import CollectionState, EvidenceSource, EvidenceState
 from secaudit.models.evidence import Evidence
 from secaudit.models.target import Target
 from secaudit.platforms import get_platform
+from secaudit.redact import redact_text
 
 #: Larger evidence files are not read (they are reported as errors, never parsed).
 MAX_EVIDENCE_BYTES = 64 * 1024 * 1024
@@ -94,7 +97,7 @@ def read_evidence(
             detail=f"{path.name} is {size} bytes, over the {MAX_EVIDENCE_BYTES}-byte limit; not parsed",
         )
     data = path.read_bytes()
-    text = decode_output(data)
+    text = redact_text(decode_output(data))
     state, detail = assess(spec, command.command, text, is_config=command.is_config)
     recorded = meta.get("commands", {}).get(slug) if isinstance(meta.get("commands"), dict) else None
     if isinstance(recorded, dict) and recorded.get("state") not in (None, EvidenceState.OK.value):
@@ -103,15 +106,38 @@ def read_evidence(
             detail = str(recorded.get("detail") or f"recorded as {state.value} at collection")
         except ValueError:
             pass
-    return Evidence(**base, text=text, sha256=sha256_hex(data), state=state, detail=detail)
+    return Evidence(**base, text=text, sha256=sha256_hex(text.encode("utf-8")), state=state, detail=detail)
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineHost:
+    """One host read from an evidence folder."""
+
+    target: Target
+    evidence: tuple[Evidence, ...]
+    state: CollectionState
+    detail: str
+    collected_at: datetime | None
+    note: str = ""
 
 
 def collect_offline(
     root: Path, targets: tuple[Target, ...], plan: Mapping[str, tuple[PlannedCommand, ...]]
-) -> Iterator[tuple[Target, tuple[Evidence, ...], str]]:
-    """Yield, per host, its evidence and a note (e.g. about an unreadable meta.json)."""
+) -> Iterator[OfflineHost]:
+    """Yield, per host, its evidence, its collection state (as recorded, else derived) and a note."""
     for target in targets:
         host_dir = root / target.name
         meta, note = _read_meta(host_dir)
         evidence = tuple(read_evidence(target, cmd, host_dir, meta) for cmd in plan.get(target.name, ()))
-        yield target, evidence, note
+        recorded = meta.get("collection") if isinstance(meta.get("collection"), dict) else None
+        try:
+            state = CollectionState(recorded["state"]) if recorded else None
+        except (KeyError, ValueError):
+            state = None
+        if state is not None and recorded is not None and state is not CollectionState.OK:
+            detail = str(recorded.get("detail", ""))
+        elif not host_dir.is_dir():
+            state, detail = CollectionState.EVIDENCE_MISSING, f"no evidence folder {host_dir.name}/"
+        else:
+            state, detail = state_from_evidence(evidence)
+        yield OfflineHost(target, evidence, state, detail, _collected_at(meta), note)

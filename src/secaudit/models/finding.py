@@ -9,7 +9,16 @@ from pydantic import AwareDatetime, Field
 
 from secaudit.models.base import Frozen
 from secaudit.models.city import PonCensus
-from secaudit.models.enums import EvidenceSource, EvidenceState, Phase, Platform, Role, Severity, Status
+from secaudit.models.enums import (
+    CollectionState,
+    EvidenceSource,
+    EvidenceState,
+    Phase,
+    Platform,
+    Role,
+    Severity,
+    Status,
+)
 from secaudit.models.target import OperatorInfo, Target
 
 
@@ -85,6 +94,16 @@ class RunInfo(Frozen):
     source: EvidenceSource
 
 
+class CollectionRecord(Frozen):
+    """How collection went for one host (``ok`` or a classified failure)."""
+
+    host: str
+    operator: str
+    state: CollectionState
+    detail: str = ""
+    seconds: float | None = None
+
+
 class RunResult(Frozen):
     """Everything one run produced, before it is split into per-operator bundles."""
 
@@ -92,4 +111,5 @@ class RunResult(Frozen):
     operators: Mapping[str, OperatorInfo]
     targets: tuple[Target, ...]
     findings: tuple[Finding, ...]
+    collection: tuple[CollectionRecord, ...] = ()
     pon_census: tuple[PonCensus, ...] = ()

@@ -6,19 +6,17 @@ findings and evidence only.
 
 from __future__ import annotations
 
-import json
+import shutil
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from secaudit.collect.text import sha256_hex
 from secaudit.inventory import operators_of
 from secaudit.models.enums import Phase, Severity, Status
-from secaudit.models.evidence import Evidence
 from secaudit.models.finding import Finding, RunResult
 from secaudit.models.target import Target
-from secaudit.redact import redact_text
 from secaudit.report.html import labels, render
 from secaudit.report.json_doc import dumps, findings_document
 from secaudit.report.summary import is_compliant, score, status_counts
@@ -42,37 +40,11 @@ def _host_sections(targets: Iterable[Target], findings: list[Finding]) -> list[d
     return sections
 
 
-def write_evidence(folder: Path, evidence: Iterable[Evidence]) -> None:
-    """Store redacted evidence as ``<host>/<slug>.txt`` plus ``<host>/meta.json`` (replayable)."""
-    by_host: dict[str, list[Evidence]] = {}
-    for ev in evidence:
-        by_host.setdefault(ev.host, []).append(ev)
-    for host, items in by_host.items():
-        host_dir = folder / host
-        host_dir.mkdir(parents=True, exist_ok=True)
-        commands: dict[str, Any] = {}
-        for ev in items:
-            stored = redact_text(ev.text).encode("utf-8")
-            if ev.text:
-                (host_dir / f"{ev.slug}.txt").write_bytes(stored)
-            commands[ev.slug] = {
-                "command": ev.command,
-                "state": ev.state.value,
-                "detail": ev.detail,
-                "sha256_collected": ev.sha256,
-                "sha256_stored": sha256_hex(stored) if ev.text else None,
-            }
-        first = items[0]
-        meta = {
-            "host": host,
-            "platform": first.platform.value,
-            "source": first.source.value,
-            "collected_at": first.collected_at.isoformat() if first.collected_at else None,
-            "commands": commands,
-        }
-        (host_dir / "meta.json").write_text(
-            json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-        )
+def copy_evidence(source: Path, dest: Path, hosts: Iterable[str]) -> None:
+    """Copy the run's evidence folders of ``hosts`` into a bundle (no other operator's hosts)."""
+    for host in sorted(hosts):
+        if (source / host).is_dir():
+            shutil.copytree(source / host, dest / host, symlinks=False)
 
 
 def write_operator_bundle(
@@ -81,7 +53,6 @@ def write_operator_bundle(
     result: RunResult,
     operator: str,
     *,
-    evidence: Iterable[Evidence],
     lang: str | None,
 ) -> Path:
     """Write ``<run_dir>/<operator>/`` (report.html, findings.json, evidence/)."""
@@ -100,10 +71,10 @@ def write_operator_bundle(
         "operator": info.model_dump(mode="json"),
         "summary": doc["summary"],
         "hosts": _host_sections(targets, findings),
+        "collection": doc["collection"],
     }
     (folder / "report.html").write_bytes(render(templates_dir, "html/report.html.j2", context))
-    host_names = {t.name for t in targets}
-    write_evidence(folder / "evidence", (e for e in evidence if e.host in host_names))
+    copy_evidence(run_dir / "evidence", folder / "evidence", (t.name for t in targets))
     return folder
 
 
@@ -168,6 +139,9 @@ def write_city_bundle(
                     for sev in Severity
                 },
                 "counts": status_counts(findings),
+                "collection": dict(
+                    Counter(r.state.value for r in result.collection if r.operator == op).most_common()
+                ),
             }
         )
     run = result.run.model_dump(mode="json")

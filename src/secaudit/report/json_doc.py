@@ -43,6 +43,11 @@ def findings_document(result: RunResult, operator: str | None, findings: Iterabl
             }
             for t in (targets[h] for h in hosts)
         ],
+        "collection": [
+            {"host": r.host, "state": r.state.value, "detail": r.detail}
+            for r in result.collection
+            if operator is None or r.operator == operator
+        ],
         "findings": [f.model_dump(mode="json") for f in items],
     }
 
