@@ -9,30 +9,161 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-# keyword, then an optional encoding word, then the secret token.
+#: Words that follow "password"/"secret" as configuration keywords, not values.
+_KEYWORDS = "|".join(
+    re.escape(w)
+    for w in (
+        "cipher",
+        "irreversible-cipher",
+        "simple",
+        "encrypted",
+        "policy",
+        "expire",
+        "expired",
+        "history",
+        "security-length",
+        "security",
+        "min-length",
+        "minimum-length",
+        "max-length",
+        "length",
+        "complexity",
+        "complexity-check",
+        "check",
+        "lock",
+        "lock-time",
+        "change",
+        "aging",
+        "control",
+        "alert",
+        "alert-before-expire",
+        "mode",
+        "recovery",
+        "encryption",
+        "auto",
+        "restriction",
+        "strength",
+        "never",
+        "prompt",
+        "validity",
+        "days",
+        "remind",
+        "first-login",
+        "level",
+        "hash",
+        "type",
+        "sha256",
+        "md5",
+        "password",
+        "clear",
+        "keychain",
+        "key-chain",
+        "inheritance-disable",
+    )
+)
+
+# Each pattern: a keyword part (kept) and a value (replaced by <redacted:TYPE[:FLAG]>).
+_SECRETISH = (
+    r"(?:password|passwd|pass|secret|key|authentication-mode \S+|privacy-mode \S+"
+    r"|community(?: read| write)?|pre-shared-key|shared-key|key-string)"
+)
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # Huawei: password cipher %^%#...%^%#, irreversible-cipher $1c$..$, authentication-mode sha cipher X
-    (re.compile(r"(?P<k>\b(?:irreversible-cipher|cipher))\s+(?P<v>\S+)", re.IGNORECASE), "cipher"),
-    # Cisco/ZTE: secret 5 <hash>, password 7 <x>, key 7 <x>, encrypted <x>
-    (re.compile(r"(?P<k>\b(?:secret|password|key)\s+[0-9])\s+(?P<v>\S+)", re.IGNORECASE), "encoded"),
-    (re.compile(r"(?P<k>\bencrypted)\s+(?P<v>\S+)", re.IGNORECASE), "encrypted"),
-    # SNMP communities: community [read|write] <name>
+    # Huawei: "<secretish> cipher|irreversible-cipher <blob>" (never "ssh server cipher aes...")
     (
         re.compile(
-            r"(?P<k>\bcommunity(?:\s+(?:read|write|ro|rw))?)\s+(?P<v>(?!cipher\b|view\b|acl\b)\S+)",
-            re.IGNORECASE,
+            rf"(?P<k>(?<![\w-]){_SECRETISH}\s+(?:irreversible-cipher|cipher))\s+(?P<v>\S+)", re.IGNORECASE
         ),
-        "community",
+        "cipher",
     ),
-    # plain: password <x>, secret <x>, key <x> (cleartext)
+    # Cisco/ZTE: secret 5 <hash>, password 7 <x>, key 7 <x> (type 0 = cleartext, 7 = reversible)
+    (re.compile(r"(?P<k>(?<![\w-])(?:secret|password)\s+[0-9])\s+(?P<v>\S+)", re.IGNORECASE), "encoded"),
+    (re.compile(r"(?P<k>(?<![\w-])key\s+[07])\s+(?P<v>\S+)", re.IGNORECASE), "encoded"),
+    (re.compile(r"(?P<k>(?<![\w-])encrypted)\s+(?P<v>\S+)", re.IGNORECASE), "encrypted"),
+    # ZTE/XR SNMPv3 and NTP keys: "auth sha <a>", "priv aes 128 <p>", "authentication-key 1 md5 <k>"
     (
         re.compile(
-            r"(?P<k>\b(?:password|secret|pre-shared-key|shared-key|key-string))\s+(?P<v>(?!cipher\b|irreversible-cipher\b|\d\b|encrypted\b|simple\b|policy\b|expire\b|history\b)\S+)",
+            r"(?P<k>(?<![\w-])auth\s+(?:md5|sha\S*))\s+(?P<v>(?!encrypted\b|clear\b|priv\b)\S+)",
             re.IGNORECASE,
         ),
         "cleartext",
     ),
-    (re.compile(r"(?P<k>\bsimple)\s+(?P<v>\S+)", re.IGNORECASE), "cleartext"),
+    (
+        re.compile(
+            r"(?P<k>(?<![\w-])priv\s+(?:aes(?:\s+\d+)?|aes-\d+|des\S*|3des))\s+(?P<v>(?!encrypted\b|clear\b)\S+)",
+            re.IGNORECASE,
+        ),
+        "cleartext",
+    ),
+    (
+        re.compile(
+            r"(?P<k>(?<![\w-])authentication-key\s+\d+\s+(?:md5|sha\S*|hmac-sha\S*))\s+(?P<v>(?!encrypted\b|cipher\b|\d\b)\S+)",
+            re.IGNORECASE,
+        ),
+        "cleartext",
+    ),
+    # SNMP communities: community [read|write|ro|rw] <name> (Huawei, ZTE "snmp-server community X view")
+    (
+        re.compile(
+            r"(?P<k>(?<![\w-])community(?:\s+(?:read|write|ro|rw))?)\s+(?P<v>(?!(?:read|write|ro|rw|cipher|view|acl|encrypted|showclear|hidden)\b|<redacted)\S+)",
+            re.IGNORECASE,
+        ),
+        "community",
+    ),
+    # IOS XR key chains: "key-string password <type-7 blob>" is the encrypted form ("clear" is not)
+    (
+        re.compile(r"(?P<k>(?<![\w-])key-string\s+password)\s+(?P<v>(?!<redacted)\S+)", re.IGNORECASE),
+        "encoded",
+    ),
+    # "... clear <value>" (IOS XR key chains, passwords): explicitly cleartext
+    (
+        re.compile(
+            r"(?P<k>(?<![\w-])(?:key-string|password|secret|authentication-key\s+\d+\s+\S+)\s+clear)\s+(?P<v>(?!<redacted)\S+)",
+            re.IGNORECASE,
+        ),
+        "cleartext",
+    ),
+    # SmartAX local users: "terminal user name buildrun_new_password <user> <hash> ..."
+    (re.compile(r"(?P<k>terminal user name buildrun_new_password \S+)\s+(?P<v>(?!<redacted)\S+)"), "hash"),
+    # plain: password <x>, secret <x>, pre-shared-key <x> (cleartext)
+    (
+        re.compile(
+            r"(?P<k>(?<![\w-])(?:password|secret|pre-shared-key|shared-key|key-string))\s+"
+            rf"(?P<v>(?!(?:{_KEYWORDS})(?:\s|$)|\d\b|<redacted)\S+)",
+            re.IGNORECASE,
+        ),
+        "cleartext",
+    ),
+    (
+        re.compile(
+            r"(?P<k>(?<![\w-])simple)\s+(?P<v>(?!(?:cipher|irreversible-cipher)\b|<redacted)\S+)",
+            re.IGNORECASE,
+        ),
+        "cleartext",
+    ),
+)
+
+#: Well-known default values: flagged as ``:default`` so "no default community/password" stays checkable.
+DEFAULT_VALUES: frozenset[str] = frozenset(
+    {
+        "public",
+        "private",
+        "community",
+        "cisco",
+        "huawei",
+        "zte",
+        "admin",
+        "manager",
+        "secret",
+        "password",
+        "admin123",
+        "huawei123",
+        "zte123",
+        "12345678",
+        "telecomadmin",
+        "admintelecom",
+        "nE7jA%5m",
+        "aDm8H%MdA",
+    }
 )
 
 
@@ -43,7 +174,11 @@ def redact_line(line: str) -> str:
         >>> redact_line("local-user noc password cipher %^%#abc%^%#")
         'local-user noc password cipher <redacted:cipher>'
         >>> redact_line("snmp-agent community read public")
-        'snmp-agent community read <redacted:community>'
+        'snmp-agent community read <redacted:community:default>'
+        >>> redact_line("ssh server cipher aes256_gcm aes128_ctr")
+        'ssh server cipher aes256_gcm aes128_ctr'
+        >>> redact_line("snmp-server user nms NMS v3 auth sha S3cr3tAuth priv aes 128 S3cr3tPriv")
+        'snmp-server user nms NMS v3 auth sha <redacted:cleartext> priv aes 128 <redacted:cleartext>'
         >>> redact_line("username admin secret 5 $1$xyz")
         'username admin secret 5 <redacted:encoded>'
         >>> redact_line("ntp-service unicast-server 10.0.0.1")
@@ -57,7 +192,15 @@ def redact_line(line: str) -> str:
 
 def _replacer(kind: str) -> Callable[[re.Match[str]], str]:
     def replace(match: re.Match[str]) -> str:
-        return f"{match.group('k')} <redacted:{kind}>"
+        value = match.group("v").strip("\"'")
+        if kind == "hash" and not re.fullmatch(r"\*\S+\*", value):
+            return f"{match.group('k')} <redacted:cleartext>"  # SmartAX stores *hash*; anything else is clear
+        flag = ""
+        if value.lower() in {d.lower() for d in DEFAULT_VALUES}:
+            flag = ":default"
+        elif kind in ("cleartext", "community") and len(value) < 8:
+            flag = ":weak"
+        return f"{match.group('k')} <redacted:{kind}{flag}>"
 
     return replace
 

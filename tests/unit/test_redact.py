@@ -1,0 +1,103 @@
+"""Redaction: secret values go, keywords and secret types stay (so checks remain checkable)."""
+
+from __future__ import annotations
+
+import pytest
+
+from secaudit.redact import redact_line
+
+CASES = [
+    # (line, secret that must vanish or None, text that must remain)
+    ("local-user noc password cipher %^%#Zx8q1%^%#", "%^%#Zx8q1%^%#", "password cipher <redacted:cipher>"),
+    (
+        "local-user admin password irreversible-cipher $1c$abcdef$",
+        "$1c$abcdef$",
+        "irreversible-cipher <redacted",
+    ),
+    ("snmp-agent community read cipher %^%#Qw1%^%# acl 2001", "%^%#Qw1%^%#", "acl 2001"),
+    ("snmp-agent community read public", "public", "<redacted:community:default>"),
+    ("snmp-agent community write Xy7!pQ2z9k", "Xy7!pQ2z9k", "community write <redacted:community>"),
+    (
+        "snmp-agent usm-user v3 nms authentication-mode sha cipher %^%#A1%^%#",
+        "%^%#A1%^%#",
+        "authentication-mode sha",
+    ),
+    (
+        "ntp-service authentication-keyid 1 authentication-mode hmac-sha256 cipher %^%#K9%^%#",
+        "%^%#K9%^%#",
+        "hmac-sha256",
+    ),
+    (
+        "ssh server cipher aes256_gcm aes128_gcm aes256_ctr",
+        None,
+        "ssh server cipher aes256_gcm aes128_gcm aes256_ctr",
+    ),
+    ("ssh client cipher aes128_ctr", None, "ssh client cipher aes128_ctr"),
+    ("username admin secret 5 $1$salt$hash", "$1$salt$hash", "secret 5 <redacted:encoded>"),
+    ("username noc password 0 Plain123x", "Plain123x", "password 0 <redacted:encoded>"),
+    ("tacacs-server host 10.20.4.10 port 49 key 7 0822455D0A16", "0822455D0A16", "key 7 <redacted:encoded>"),
+    ("ntp server vrf MGMT 10.0.0.1 key 1 prefer", None, "key 1 prefer"),
+    (
+        " authentication-key 1 hmac-sha2 encrypted 0A1B2C",
+        "0A1B2C",
+        "hmac-sha2 encrypted <redacted:encrypted>",
+    ),
+    (
+        "snmp-server user nms NMS v3 auth sha AuthS3cret priv aes 128 PrivS3cret",
+        "AuthS3cret",
+        "priv aes 128 <redacted:cleartext>",
+    ),
+    (
+        "snmp-server user U G v3 auth md5 encrypted 1234ABCD",
+        "1234ABCD",
+        "auth md5 encrypted <redacted:encrypted>",
+    ),
+    ("ntp authentication-key 1 md5 NtpK3yZte", "NtpK3yZte", "authentication-key 1 md5 <redacted:cleartext>"),
+    ("    password encrypted *21*abcdef", "*21*abcdef", "password encrypted <redacted:encrypted>"),
+    (
+        "snmp-server community private view AllView rw",
+        "private",
+        "<redacted:community:default> view AllView rw",
+    ),
+    ("local-aaa-user password policy administrator", None, "local-aaa-user password policy administrator"),
+    ("password history record number 5", None, "password history record number 5"),
+    ("peer 10.10.0.1 password cipher %^%#Bgp%^%#", "%^%#Bgp%^%#", "peer 10.10.0.1 password cipher"),
+    ("radius-server shared-key cipher %^%#Rk%^%#", "%^%#Rk%^%#", "shared-key cipher <redacted:cipher>"),
+    (
+        "ike peer gnb pre-shared-key simple Ik3Secret",
+        "Ik3Secret",
+        "pre-shared-key simple <redacted:cleartext>",
+    ),
+    ("local-user x password simple abc", "abc", "password simple <redacted:cleartext:weak>"),
+    ("  key-string password 0822455D0A16", "0822455D0A16", "key-string password <redacted:encoded>"),
+    ("  key-string clear S3cretClear", "S3cretClear", "key-string clear <redacted:cleartext>"),
+    (" password inheritance-disable", None, "password inheritance-disable"),
+    (
+        "ospf authentication-mode simple cipher %^%#Zz%^%#",
+        "%^%#Zz%^%#",
+        "authentication-mode simple cipher <redacted",
+    ),
+    ("system user password security-length 12", None, "system user password security-length 12"),
+    ("strong-password length 8 character-set-num 3", None, "strong-password length 8"),
+    (" terminal user name buildrun_new_password root *AbC12* 7 0000", "*AbC12*", "root <redacted:hash> 7"),
+    (" terminal user name buildrun_new_password root Plain1 7 0000", "Plain1", "root <redacted:cleartext> 7"),
+    (
+        "snmp-server community encrypted 8ZxQ view AllView ro",
+        "8ZxQ",
+        "community encrypted <redacted:encrypted>",
+    ),
+]
+
+
+@pytest.mark.parametrize(("line", "secret", "kept"), CASES)
+def test_redact(line: str, secret: str | None, kept: str) -> None:
+    out = redact_line(line)
+    if secret is not None:
+        assert secret not in out
+    assert kept in out
+
+
+def test_idempotent() -> None:
+    for line, _, _ in CASES:
+        once = redact_line(line)
+        assert redact_line(once) == once
