@@ -33,7 +33,9 @@ from secaudit.models.control import (
     Rule,
 )
 from secaudit.models.enums import Status
+from secaudit.parse.config import split_one_line_banner
 from secaudit.parse.evidence import parse_evidence
+from secaudit.redact import redact_line
 
 from conftest import CHECKS
 from fixtures import Case, discover, evaluate_dir, target_for
@@ -56,7 +58,9 @@ class Mutation:
 def _positive(rule: Rule) -> list[Rule]:
     """Rules that pass on something being present (absence-style rules are left out)."""
     if isinstance(rule, AnyOf):
-        return [r for sub in rule.rules for r in _positive(sub)]
+        # An any_of with an absence-style alternative can still pass on that alternative.
+        subs = [_positive(sub) for sub in rule.rules]
+        return [] if any(not s for s in subs) else [r for sub in subs for r in sub]
     if isinstance(rule, (FieldEquals, FieldIn, FieldMatch)) and rule.quantifier == "none":
         return []  # "no row may match": an absence rule
     return [rule] if isinstance(rule, MUTABLE) else []
@@ -110,8 +114,15 @@ def _mutate(rule: Rule, files: dict[str, tuple[Path, object]]) -> str:
             doomed = {c.text for n in nodes for c in n.children if line_matches(c.text, rule.child)}
         else:
             doomed = {n.text for n in nodes}
+        # a node may span lines (banners): every line of it goes
+        doomed = {part.strip() for text in doomed for part in text.split("\n")}
         targets = len(doomed)
-        kept = [ln for ln in lines if ln.strip() not in doomed]
+        # evidence is evaluated redacted: compare the redacted form of each raw line
+        kept = [
+            ln
+            for ln in lines
+            if not ({p.strip() for p in split_one_line_banner(redact_line(ln).strip())} & doomed)
+        ]
         changed = len(kept) != len(lines)
         lines = kept
     elif isinstance(rule, ConfigNumber):
@@ -119,7 +130,7 @@ def _mutate(rule: Rule, files: dict[str, tuple[Path, object]]) -> str:
         targets = len(nodes)
         bad = "0" if (rule.min is not None or rule.min_knob is not None) else "999999"
         for i, ln in enumerate(lines):
-            if any(ln.strip() == n.text for n in nodes):
+            if any(redact_line(ln).strip() == n.text for n in nodes):
                 m = re.search(rule.value_regex, ln.strip())
                 if m:
                     start = len(ln) - len(ln.lstrip()) + m.start("value")
@@ -159,8 +170,9 @@ def test_mutation_changes_verdict(mutation: Mutation, tmp_path: Path) -> None:
     files = _evidence(control, moved)
     results = [_mutate(rule, files) for rule in _positive(mutation.rule)]
     assert "unmatched" not in results, "matched lines are not in the raw evidence verbatim; cannot mutate"
-    if "changed" not in results:
-        # The rule passed vacuously (e.g. config_block_has with min_blocks 0 and no block, or a field
+    if "changed" not in results or (isinstance(mutation.rule, AnyOf) and "vacuous" in results):
+        # The rule (or one any_of alternative) passed vacuously (e.g. config_block_has with
+        # min_blocks 0 and no block, or a field
         # that is allowed to be empty): it behaves as an absence rule, covered by fail_ cases.
         pytest.skip(f"rule {mutation.index} ({mutation.rule.op}) passed on absence; nothing to break")
     finding = evaluate_dir(control, moved.platform, case_dir / "evidence")

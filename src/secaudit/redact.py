@@ -64,7 +64,8 @@ _KEYWORDS = "|".join(
 
 # Each pattern: a keyword part (kept) and a value (replaced by <redacted:TYPE[:FLAG]>).
 _SECRETISH = (
-    r"(?:password|passwd|pass|secret|key|authentication-mode \S+|privacy-mode \S+"
+    r"(?:(?:[A-Za-z0-9]+-)*password|passwd|pass|secret|key"
+    r"|(?:[A-Za-z0-9]+-)*authentication-mode \S+|privacy-mode \S+"
     r"|community(?: read| write)?|pre-shared-key|shared-key|key-string)"
 )
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -76,7 +77,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         "cipher",
     ),
     # Cisco/ZTE: secret 5 <hash>, password 7 <x>, key 7 <x> (type 0 = cleartext, 7 = reversible)
-    (re.compile(r"(?P<k>(?<![\w-])(?:secret|password)\s+[0-9])\s+(?P<v>\S+)", re.IGNORECASE), "encoded"),
+    (re.compile(r"(?P<k>(?<![\w-])(?:secret|password)\s+\d{1,2})\s+(?P<v>\S+)", re.IGNORECASE), "encoded"),
     (re.compile(r"(?P<k>(?<![\w-])key\s+[07])\s+(?P<v>\S+)", re.IGNORECASE), "encoded"),
     (re.compile(r"(?P<k>(?<![\w-])encrypted)\s+(?P<v>\S+)", re.IGNORECASE), "encrypted"),
     # ZTE/XR SNMPv3 and NTP keys: "auth sha <a>", "priv aes 128 <p>", "authentication-key 1 md5 <k>"
@@ -96,7 +97,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (
         re.compile(
-            r"(?P<k>(?<![\w-])authentication-key\s+\d+\s+(?:md5|sha\S*|hmac-sha\S*))\s+(?P<v>(?!encrypted\b|cipher\b|\d\b)\S+)",
+            r"(?P<k>(?<![\w-])authentication-key\s+\d+\s+(?:md5|sha\S*|hmac-sha\S*))\s+(?P<v>(?!encrypted\b|cipher\b|clear\b|\d\b)\S+)",
             re.IGNORECASE,
         ),
         "cleartext",
@@ -117,8 +118,31 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # "... clear <value>" (IOS XR key chains, passwords): explicitly cleartext
     (
         re.compile(
-            r"(?P<k>(?<![\w-])(?:key-string|password|secret|authentication-key\s+\d+\s+\S+)\s+clear)\s+(?P<v>(?!<redacted)\S+)",
+            r"(?P<k>(?<![\w-])(?:key-string|(?:[A-Za-z0-9]+-)*password(?:\s+(?:text|hmac-md5|md5))?|secret|authentication-key\s+\d+\s+\S+)\s+clear)"
+            r"\s+(?P<v>(?!<redacted)\S+)",
             re.IGNORECASE,
+        ),
+        "cleartext",
+    ),
+    # ZTE/IOS: "message-digest-key 1 md5 <k>", "tacacs-server host ... key <k>" (cleartext unless encrypted)
+    (
+        re.compile(
+            r"(?P<k>(?<![\w-])message-digest-key\s+\d+\s+md5)\s+(?P<v>(?!encrypted\b|cipher\b|\d\b|<redacted)\S+)",
+            re.IGNORECASE,
+        ),
+        "cleartext",
+    ),
+    (
+        re.compile(
+            r"(?P<k>(?<![\w-])key)\s+(?P<v>(?!(?:encrypted|cipher|clear|chain|string|id)\b|\d+(?:\s|$)|<redacted)\S+)",
+            re.IGNORECASE,
+        ),
+        "cleartext",
+    ),
+    # VRP LDP: "md5-password plain|cipher <peer> <password>" (the value is the second token)
+    (
+        re.compile(
+            r"(?P<k>(?<![\w-])md5-password\s+(?:plain|cipher)\s+\S+)\s+(?P<v>(?!<redacted)\S+)", re.IGNORECASE
         ),
         "cleartext",
     ),
@@ -128,14 +152,14 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"(?P<k>(?<![\w-])(?:password|secret|pre-shared-key|shared-key|key-string))\s+"
-            rf"(?P<v>(?!(?:{_KEYWORDS})(?:\s|$)|\d\b|<redacted)\S+)",
+            rf"(?P<v>(?!(?:{_KEYWORDS})(?:\s|$)|[a-z]+(?:-[a-z]+)+(?:\s|$)|\d\b|<redacted)\S+)",
             re.IGNORECASE,
         ),
         "cleartext",
     ),
     (
         re.compile(
-            r"(?P<k>(?<![\w-])simple)\s+(?P<v>(?!(?:cipher|irreversible-cipher)\b|<redacted)\S+)",
+            r"(?P<k>(?<![\w-])(?:simple|plain))\s+(?P<v>(?!(?:cipher|irreversible-cipher)\b|<redacted)\S+)",
             re.IGNORECASE,
         ),
         "cleartext",

@@ -40,6 +40,27 @@ _NOISE = re.compile(
 )
 
 
+_ONE_LINE_BANNER = re.compile(r"^(?P<head>\s*banner\s+\S+\s+)(?P<d>[^\s\w])(?P<body>.*?)(?P=d)\s*$")
+
+
+def split_one_line_banner(line: str) -> list[str]:
+    """Turn ``banner login #text#`` into the multi-line form hier_config understands.
+
+    hier_config enters banner mode at ``banner ...`` and waits for a closing delimiter on a later
+    line; a one-line banner would swallow the rest of the configuration.
+
+    Examples:
+        >>> split_one_line_banner("banner login #Authorized only#")
+        ['banner login #', 'Authorized only', '#']
+        >>> split_one_line_banner("banner motd ^C")
+        ['banner motd ^C']
+    """
+    match = _ONE_LINE_BANNER.match(line)
+    if match is None or not match.group("body").strip():
+        return [line]
+    return [f"{match.group('head')}{match.group('d')}", match.group("body").strip(), match.group("d")]
+
+
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
@@ -71,7 +92,7 @@ def normalise_lines(spec: PlatformSpec, text: str) -> list[str]:
             continue
         if any(stripped.startswith(p) for p in spec.comment_prefixes):
             continue
-        out.append(line)
+        out.extend(split_one_line_banner(line))
     return out
 
 
