@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 import shutil
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from defusedxml import ElementTree as DefusedET
 
 from secaudit.collect.offline import read_evidence
 from secaudit.collect.plan import build_plan
@@ -35,7 +37,7 @@ from secaudit.models.control import (
 from secaudit.models.enums import Status
 from secaudit.parse.config import split_one_line_banner
 from secaudit.parse.evidence import parse_evidence
-from secaudit.redact import redact_line
+from secaudit.redact import redact_line, redact_text
 
 from conftest import CHECKS
 from fixtures import Case, discover, evaluate_dir, target_for
@@ -97,6 +99,27 @@ def _evidence(control: Control, case: Case) -> dict[str, tuple[Path, object]]:
     return out
 
 
+def _flat(elem: ET.Element) -> str:
+    attrs = " ".join(f'{k}="{v}"' for k, v in elem.attrib.items())
+    line = elem.tag + (f" {attrs}" if attrs else "")
+    if elem.text and elem.text.strip():
+        line += f" = {elem.text.strip()}"
+    return line
+
+
+def _mutate_xml(path: Path, doomed: set[str]) -> tuple[bool, int]:
+    """Remove the XML elements whose flattened line is in ``doomed`` (redacted form)."""
+    root = DefusedET.fromstring(redact_text(path.read_text(encoding="utf-8")).encode("utf-8"))
+    removed = 0
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if _flat(child) in doomed:
+                parent.remove(child)
+                removed += 1
+    path.write_text(ET.tostring(root, encoding="unicode"), encoding="utf-8")
+    return removed > 0, len(doomed)
+
+
 def _mutate(rule: Rule, files: dict[str, tuple[Path, object]]) -> str:
     """Apply the mutation for one rule to the copied evidence.
 
@@ -114,6 +137,9 @@ def _mutate(rule: Rule, files: dict[str, tuple[Path, object]]) -> str:
             doomed = {c.text for n in nodes for c in n.children if line_matches(c.text, rule.child)}
         else:
             doomed = {n.text for n in nodes}
+        if path.name.endswith("_xml.txt"):
+            changed, targets = _mutate_xml(path, doomed)
+            return "changed" if changed else ("unmatched" if targets else "vacuous")
         # a node may span lines (banners): every line of it goes
         doomed = {part.strip() for text in doomed for part in text.split("\n")}
         targets = len(doomed)

@@ -90,7 +90,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (
         re.compile(
-            r"(?P<k>(?<![\w-])priv\s+(?:aes(?:\s+\d+)?|aes-\d+|des\S*|3des))\s+(?P<v>(?!encrypted\b|clear\b)\S+)",
+            r"(?P<k>(?<![\w-])priv\s+(?:aes(?:\s+\d+)?|aes-\d+|des\S*|3des))\s+(?P<v>(?!encrypted\b|clear\b|\d+(?:\s|$))\S+)",
             re.IGNORECASE,
         ),
         "cleartext",
@@ -105,7 +105,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # SNMP communities: community [read|write|ro|rw] <name> (Huawei, ZTE "snmp-server community X view")
     (
         re.compile(
-            r"(?P<k>(?<![\w-])community(?:\s+(?:read|write|ro|rw))?)\s+(?P<v>(?!(?:read|write|ro|rw|cipher|view|acl|encrypted|showclear|hidden)\b|<redacted)\S+)",
+            r"(?P<k>(?<![\w-])community(?:\s+(?:read|write|ro|rw))?)\s+(?P<v>(?!(?:read|write|ro|rw|cipher|view|acl|encrypted|showclear|hidden)\b|[a-z]+(?:-[a-z]+)+(?:\s|$)|<redacted)\S+)",
             re.IGNORECASE,
         ),
         "community",
@@ -187,8 +187,40 @@ DEFAULT_VALUES: frozenset[str] = frozenset(
         "admintelecom",
         "nE7jA%5m",
         "aDm8H%MdA",
+        "adminHW",
+        "CUAdmin",
+        "CMCCAdmin",
+        "Zte521",
+        "root",
     }
 )
+
+
+# Gateway XML exports: Huawei attributes (Password="...", ConnectionRequestPassword="...") and ZTE
+# <DM name="Password" val="..."/>. Values become &lt;redacted:TYPE&gt; so the XML stays well formed;
+# an empty value is kept (it means "no password set", which checks must see).
+_XML_SECRET = (
+    re.compile(
+        r'(?P<k>\b\w*(?:[Pp]assword|[Pp]asswd|[Pp]assphrase|PreSharedKey|WEPKey\w*|Pass)=)"(?P<v>(?!&lt;redacted|<redacted)[^"]+)"'
+    ),
+    re.compile(
+        r'(?P<k>\bname="\w*(?:[Pp]assword|[Pp]asswd|[Pp]assphrase|PreSharedKey|WEPKey\w*|Pass)"\s+val=)"(?P<v>(?!&lt;redacted|<redacted)[^"]+)"'
+    ),
+)
+
+
+def _xml_replace(match: re.Match[str]) -> str:
+    value = match.group("v")
+    if value.startswith("$"):
+        kind = "cipher"  # Huawei $2...$ / ZTE $...$ encrypted forms
+    elif re.fullmatch(r"[0-9a-fA-F]{64}", value):
+        kind = "hash"
+    else:
+        kind = "cleartext"
+    flag = ":default" if value.lower() in {d.lower() for d in DEFAULT_VALUES} else ""
+    if not flag and kind == "cleartext" and len(value) < 8:
+        flag = ":weak"
+    return f'{match.group("k")}"&lt;redacted:{kind}{flag}&gt;"'
 
 
 def redact_line(line: str) -> str:
@@ -209,6 +241,9 @@ def redact_line(line: str) -> str:
         'ntp-service unicast-server 10.0.0.1'
     """
     out = line
+    if '="' in out:
+        for xml_pattern in _XML_SECRET:
+            out = xml_pattern.sub(_xml_replace, out)
     for pattern, kind in _PATTERNS:
         out = pattern.sub(_replacer(kind), out)
     return out
@@ -229,6 +264,36 @@ def _replacer(kind: str) -> Callable[[re.Match[str]], str]:
     return replace
 
 
+def _ordinal(n: int) -> Callable[[re.Match[str]], str]:
+    def replace(match: re.Match[str]) -> str:
+        return f"<redacted:{match.group(1)}:{n}>"
+
+    return replace
+
+
+_LAST_PLACEHOLDER = re.compile(r"<redacted:([^>]*)>(?!.*<redacted:)")
+
+
 def redact_text(text: str) -> str:
-    """Redact every line of a text (see :func:`redact_line`)."""
-    return "\n".join(redact_line(line) for line in text.split("\n"))
+    """Redact every line of a text (see :func:`redact_line`).
+
+    Two different lines that would become identical (two communities with the same view, say)
+    stay distinct: the later one's last placeholder gets an ordinal, so configuration parsers do
+    not see a duplicate line and the stored text still has one line per original line.
+
+    Examples:
+        >>> two = ["snmp-agent community read Alpha1x acl 2000", "snmp-agent community read Beta2yz acl 2000"]
+        >>> redact_text(chr(10).join(two)).split(chr(10))[1]
+        'snmp-agent community read <redacted:community:weak:2> acl 2000'
+    """
+    out: list[str] = []
+    origin: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for line in text.split("\n"):
+        redacted = redact_line(line)
+        if redacted != line and origin.setdefault(redacted, line) != line:
+            counts[redacted] = counts.get(redacted, 1) + 1
+            n = counts[redacted]
+            redacted = _LAST_PLACEHOLDER.sub(_ordinal(n), redacted)
+        out.append(redacted)
+    return "\n".join(out)

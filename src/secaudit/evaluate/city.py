@@ -11,7 +11,6 @@ from secaudit.models.enums import EvidenceState, Platform
 from secaudit.models.evidence import Evidence
 from secaudit.models.target import Target
 from secaudit.parse.textfsm import parse_rows
-from secaudit.platforms import get_platform
 
 
 def census_for(
@@ -37,7 +36,7 @@ def census_for(
             detail=f"'{source.command}' evidence is {ev.state.value}: {ev.detail}",
         )
     try:
-        rows = parse_rows(get_platform(target.platform).ntc_platform, ev.command, ev.text).rows
+        rows = parse_rows(target.platform.value, ev.command, ev.text).rows
     except ParseError as exc:
         return PonCensus(host=target.name, operator=target.operator, complete=False, detail=str(exc))
     ports: dict[str, int] = {}

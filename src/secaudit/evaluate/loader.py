@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from secaudit.errors import CheckDefinitionError
 from secaudit.evaluate.functions import FUNCTIONS
 from secaudit.models.city import Board, CityTargets, DeclaredKpis
-from secaudit.models.control import AnyOf, Control, PythonRule, Rule
+from secaudit.models.control import AnyOf, ConfigNumber, Control, PlatformCheck, PythonRule, Rule
 from secaudit.models.enums import Platform
 from secaudit.models.knobs import Knobs
 from secaudit.models.profile import Attestation, AttestationFile, Profile, Tailoring, Waiver, WaiverFile
@@ -64,7 +64,7 @@ def lint_control(control: Control, path: Path) -> list[str]:
                         problems.append(
                             f"{path}: {platform}: template {ev.template!r} not in {OWN_TEMPLATES}"
                         )
-                elif spec.ntc_platform is None or find_template(spec.ntc_platform, ev.command) is None:
+                elif find_template(platform.value, ev.command) is None:
                     problems.append(f"{path}: {platform}: no TextFSM template for {ev.command!r}")
         for rule in (*check.applies_when, *check.rules):
             for prule in _python_rules(rule):
@@ -203,9 +203,25 @@ def load_attestations(paths: Iterable[Path], control_ids: set[str]) -> tuple[Att
     return tuple(items)
 
 
+def can_fail(check: PlatformCheck) -> bool:
+    """True when some rule of the block can give ``fail`` (not only ``warn``)."""
+
+    def rule_can_fail(rule: Rule) -> bool:
+        if isinstance(rule, ConfigNumber) and rule.if_missing == "fail":
+            return True
+        return rule.on_fail == "fail"
+
+    return any(rule_can_fail(r) for r in check.rules)
+
+
+def required_kinds(check: PlatformCheck) -> tuple[str, ...]:
+    """Fixture kinds an automated block needs: pass, error, and fail (warn where no rule can fail)."""
+    return ("pass", "fail" if can_fail(check) else "warn", "error")
+
+
 def fixture_problems(catalogue: Catalogue, fixtures_dir: Path) -> list[str]:
-    """Missing fixture cases: every automated block needs ``pass_`` and ``fail_`` cases, and every
-    platform with automated blocks needs at least one ``error_`` case for each control."""
+    """Missing fixture cases: every automated block needs ``pass_``, ``fail_`` (``warn_`` when none
+    of its rules can fail) and ``error_`` cases."""
     problems: list[str] = []
     if not fixtures_dir.is_dir():
         return [f"{fixtures_dir}: fixtures folder not found"]
@@ -215,7 +231,7 @@ def fixture_problems(catalogue: Catalogue, fixtures_dir: Path) -> list[str]:
                 continue
             folder = fixtures_dir / control.id / platform.value
             kinds = {p.name.split("_", 1)[0] for p in folder.glob("*_*") if (p / "expected.yml").is_file()}
-            for needed in ("pass", "fail", "error"):
+            for needed in required_kinds(check):
                 if needed not in kinds:
                     problems.append(
                         f"{folder}: no {needed}_* fixture case for {control.id} on {platform.value}"

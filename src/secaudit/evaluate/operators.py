@@ -23,6 +23,7 @@ from secaudit.models.control import (
     FieldEquals,
     FieldIn,
     FieldMatch,
+    FieldNumber,
     MatchRule,
     PythonRule,
     RowCount,
@@ -101,9 +102,18 @@ def _rows(parsed: ParsedEvidence, eid: str, where: Mapping[str, str]) -> list[di
 def _config_present(rule: ConfigPresent, ev: Evidence, knobs: Knobs) -> Outcome:
     nodes = find(_tree(ev[rule.evidence], rule.evidence), rule.path, anywhere=rule.anywhere)
     need = int(_bound(float(rule.min), rule.min_knob, knobs) or 1)
-    if len(nodes) >= need:
-        return Outcome(Status.PASS, f"{len(nodes)} line(s) match (need {need})", _observed(nodes))
-    return _fail(rule, f"{len(nodes)} line(s) match {_path_text(rule.path)}, need {need}", _observed(nodes))
+    most = _bound(None if rule.max is None else float(rule.max), rule.max_knob, knobs)
+    if len(nodes) < need:
+        return _fail(
+            rule, f"{len(nodes)} line(s) match {_path_text(rule.path)}, need {need}", _observed(nodes)
+        )
+    if most is not None and len(nodes) > most:
+        return _fail(
+            rule,
+            f"{len(nodes)} line(s) match {_path_text(rule.path)}, at most {most:g} allowed",
+            _observed(nodes),
+        )
+    return Outcome(Status.PASS, f"{len(nodes)} line(s) match (need {need})", _observed(nodes))
 
 
 def _config_absent(rule: ConfigAbsent, ev: Evidence, knobs: Knobs) -> Outcome:
@@ -117,6 +127,11 @@ def _config_block_has(rule: ConfigBlockHas, ev: Evidence, knobs: Knobs) -> Outco
     blocks = find(_tree(ev[rule.evidence], rule.evidence), rule.path, anywhere=rule.anywhere)
     if len(blocks) < rule.min_blocks:
         return _fail(rule, f"{len(blocks)} block(s) match {_path_text(rule.path)}, need {rule.min_blocks}")
+    if rule.when_child is not None:
+        selector = rule.when_child
+        blocks = [b for b in blocks if any(line_matches(c.text, selector) for c in b.children)]
+        if len(blocks) < rule.min_blocks:
+            return _fail(rule, f"{len(blocks)} selected block(s), need {rule.min_blocks}")
     missing = [b for b in blocks if not any(line_matches(c.text, rule.child) for c in b.children)]
     if missing:
         return _fail(
@@ -192,6 +207,36 @@ def _field_check(rule: FieldEquals | FieldIn | FieldMatch, ev: Evidence, knobs: 
     )
 
 
+def _field_number(rule: FieldNumber, ev: Evidence, knobs: Knobs) -> Outcome:
+    rows = _rows(ev[rule.evidence], rule.evidence, rule.where)
+    if len(rows) < rule.min_rows:
+        return Outcome(
+            Status.ERROR,
+            f"expected at least {rule.min_rows} parsed row(s) where {dict(rule.where)}, found {len(rows)}",
+        )
+    lo = _bound(rule.min, rule.min_knob, knobs)
+    hi = _bound(rule.max, rule.max_knob, knobs)
+    bad: list[str] = []
+    for row in rows:
+        raw = row.get(rule.field)
+        if raw is None:
+            raise KeyError(f"field {rule.field!r} not in parsed rows (fields: {sorted(row)})")
+        try:
+            value = float(raw)
+        except ValueError:
+            return Outcome(Status.ERROR, f"field {rule.field!r} is not a number: {raw!r}")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            bad.append(f"{rule.field}={raw}")
+    bounds = f"[{'-inf' if lo is None else f'{lo:g}'}, {'inf' if hi is None else f'{hi:g}'}]"
+    if bad:
+        return _fail(rule, f"{len(bad)} row(s) outside {bounds}", tuple(bad))
+    return Outcome(
+        Status.PASS,
+        f"{len(rows)} row(s) within {bounds}",
+        tuple(f"{rule.field}={r.get(rule.field)}" for r in rows),
+    )
+
+
 def _row_count(rule: RowCount, ev: Evidence, knobs: Knobs) -> Outcome:
     rows = _rows(ev[rule.evidence], rule.evidence, rule.where)
     lo = _bound(None if rule.min is None else float(rule.min), rule.min_knob, knobs)
@@ -244,6 +289,7 @@ _OPS: dict[str, Callable[[Any, Evidence, Knobs], Outcome]] = {
     "field_equals": _field_check,
     "field_in": _field_check,
     "field_match": _field_check,
+    "field_number": _field_number,
     "row_count": _row_count,
     "version_at_least": _version_at_least,
     "python": _python,

@@ -58,13 +58,15 @@ class _RuleBase(Frozen):
 
 
 class ConfigPresent(_RuleBase):
-    """At least ``min`` (or knob ``min_knob``) configuration lines match ``path``."""
+    """At least ``min`` (or knob ``min_knob``) and at most ``max`` (or ``max_knob``) lines match ``path``."""
 
     op: Literal["config_present"]
     path: tuple[MatchRule, ...] = Field(min_length=1)
     anywhere: bool = False
     min: int = Field(default=1, ge=1)
     min_knob: str | None = None
+    max: int | None = Field(default=None, ge=1)
+    max_knob: str | None = None
 
 
 class ConfigAbsent(_RuleBase):
@@ -76,11 +78,16 @@ class ConfigAbsent(_RuleBase):
 
 
 class ConfigBlockHas(_RuleBase):
-    """Every block matching ``path`` has a child matching ``child`` (``min_blocks`` blocks needed)."""
+    """Every block matching ``path`` has a child matching ``child`` (``min_blocks`` blocks needed).
+
+    ``when_child`` narrows the blocks to those that have a child matching it (e.g. interfaces
+    whose ``description`` marks them RAN-facing, or that run ``isis enable``).
+    """
 
     op: Literal["config_block_has"]
     path: tuple[MatchRule, ...] = Field(min_length=1)
     child: MatchRule
+    when_child: MatchRule | None = None
     anywhere: bool = False
     min_blocks: int = Field(default=1, ge=0)
 
@@ -145,6 +152,25 @@ class FieldMatch(_FieldRule):
     _re = field_validator("re_search")(_check_regex)
 
 
+class FieldNumber(_RuleBase):
+    """Parsed rows have a numeric ``field`` within ``[min, max]`` (literals or knobs)."""
+
+    op: Literal["field_number"]
+    where: Mapping[str, str] = Field(default_factory=dict)
+    field: str
+    min: float | None = None
+    max: float | None = None
+    min_knob: str | None = None
+    max_knob: str | None = None
+    min_rows: int = Field(default=1, ge=0)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> FieldNumber:
+        if all(v is None for v in (self.min, self.max, self.min_knob, self.max_knob)):
+            raise ValueError("field_number needs at least one of min, max, min_knob, max_knob")
+        return self
+
+
 class RowCount(_RuleBase):
     """The number of parsed rows (after ``where``) is within ``[min, max]`` (literals or knobs)."""
 
@@ -198,6 +224,7 @@ Rule = Annotated[
     | FieldEquals
     | FieldIn
     | FieldMatch
+    | FieldNumber
     | RowCount
     | VersionAtLeast
     | PythonRule

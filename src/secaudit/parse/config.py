@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
 
 from defusedxml import ElementTree as DefusedET
 from defusedxml.common import DefusedXmlException
@@ -163,9 +164,72 @@ def xml_lines(text: str) -> list[str]:
     return lines
 
 
+_BANNER_START = re.compile(r"^\s*banner\s+\S+\s+(?P<d>\S)\s*$")
+
+
+def _units(lines: list[str]) -> list[list[str]]:
+    """Group lines into units: a multi-line banner is one unit, every other line its own."""
+    units: list[list[str]] = []
+    i = 0
+    while i < len(lines):
+        start = _BANNER_START.match(lines[i])
+        if start is None:
+            units.append([lines[i]])
+            i += 1
+            continue
+        delim = start.group("d")
+        j = i + 1
+        while j < len(lines) and delim not in lines[j]:
+            j += 1
+        units.append(lines[i : j + 1])
+        i = j + 1
+    return units
+
+
+def merge_duplicates(lines: list[str]) -> list[str]:
+    """Merge sibling blocks with the same text (hier_config rejects duplicate sections).
+
+    Real exports repeat a section header in several places (a ZTE C600 lists
+    ``interface gpon_olt-1/1/1`` in its if-intf, xpon and msan sections): the children are merged
+    under the first occurrence, in order; an exact duplicate line is kept once.
+
+    Examples:
+        >>> merge_duplicates(["interface a", "  x 1", "interface b", "interface a", "  z 2", "  x 1"])
+        ['interface a', '  x 1', '  z 2', 'interface b']
+    """
+    root = _Node([])
+    stack: list[tuple[int, _Node]] = [(-1, root)]
+    for unit in _units(lines):
+        depth = _indent(unit[0])
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        parent = stack[-1][1]
+        key = "\n".join(u.strip() for u in unit)
+        node = parent.children.get(key)
+        if node is None:
+            node = parent.children[key] = _Node(unit)
+        stack.append((depth, node))
+
+    out: list[str] = []
+
+    def emit(node: _Node) -> None:
+        for child in node.children.values():  # dicts keep insertion order
+            out.extend(child.unit)
+            emit(child)
+
+    emit(root)
+    return out
+
+
+@dataclass
+class _Node:
+    unit: list[str]
+    children: dict[str, _Node] = field(default_factory=dict)
+
+
 def to_tree(spec: PlatformSpec, text: str) -> HConfig:
     """Parse configuration text into a hier_config tree (GENERIC driver where no better exists)."""
-    lines = xml_lines(text) if spec.config_layout == "xml" else normalise_lines(spec, text)
+    lines = merge_duplicates(xml_lines(text) if spec.config_layout == "xml" else normalise_lines(spec, text))
     if not lines:
         raise ParseError(f"{spec.name}: configuration has no lines after normalisation")
     try:

@@ -33,7 +33,7 @@ def parse_evidence(evidence: Evidence, spec: EvidenceSpec) -> ParsedEvidence:
             )
         if spec.parser == "textfsm":
             result = parse_rows(
-                platform.ntc_platform,
+                platform.name.value,
                 evidence.command,
                 evidence.text,
                 template=spec.template,

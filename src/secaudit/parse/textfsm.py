@@ -14,7 +14,8 @@ import ntc_templates
 import textfsm
 from textfsm import clitable
 
-from secaudit.errors import ParseError
+from secaudit.errors import ParseError, UnknownPlatformError
+from secaudit.platforms import get_platform
 
 OWN_TEMPLATES = Path(__file__).parent / "textfsm_templates"
 NTC_TEMPLATES = Path(ntc_templates.__file__).parent / "templates"
@@ -73,15 +74,24 @@ def _template_for(directory: Path, platform: str, command: str) -> str | None:
 def find_template(platform: str, command: str) -> tuple[Path, str] | None:
     """Locate the template for ``(platform, command)``: own index first, then ntc-templates.
 
+    ``platform`` is the secaudit platform name (own index); ntc-templates is searched under the
+    platform's ``ntc_platform`` (none for e.g. ``zte_zxa10``).
+
     Examples:
         >>> find_template("huawei_vrp", "display telnet server status")[1]
         'huawei_vrp_display_telnet_server_status.textfsm'
         >>> find_template("huawei_vrp", "display nothing-like-this") is None
         True
     """
+    try:
+        ntc_platform = get_platform(platform).ntc_platform
+    except UnknownPlatformError:
+        ntc_platform = platform
     with _LOCK:
-        for directory in (OWN_TEMPLATES, NTC_TEMPLATES):
-            name = _template_for(directory, platform, command)
+        for directory, name_in_index in ((OWN_TEMPLATES, platform), (NTC_TEMPLATES, ntc_platform)):
+            if name_in_index is None:
+                continue
+            name = _template_for(directory, name_in_index, command)
             if name:
                 return directory, name.split(":")[0]
     return None
