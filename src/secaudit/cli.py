@@ -21,8 +21,11 @@ from rich.console import Console
 from rich.table import Table
 
 from secaudit import __version__
+from secaudit.collect.classify import classify_exception
 from secaudit.collect.credentials import Credential, secret_values
 from secaudit.collect.credentials import resolve as resolve_credentials
+from secaudit.collect.hostkeys import enrol, known_hosts_path, read_enrolled
+from secaudit.collect.hostkeys import scan as scan_host_key
 from secaudit.collect.live import HostCollection, LiveCollector, LiveOptions
 from secaudit.collect.offline import collect_offline
 from secaudit.collect.plan import PlannedCommand
@@ -76,6 +79,10 @@ app = typer.Typer(
 checks_app = typer.Typer(help="Inspect and lint the check catalogue.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage signing keys.", no_args_is_help=True)
 waivers_app = typer.Typer(help="Check waiver files.", no_args_is_help=True)
+hostkeys_app = typer.Typer(
+    help="Enrol and check SSH host keys (strict checking needs them).", no_args_is_help=True
+)
+app.add_typer(hostkeys_app, name="hostkeys")
 app.add_typer(checks_app, name="checks")
 app.add_typer(waivers_app, name="waivers")
 app.add_typer(keys_app, name="keys")
@@ -630,6 +637,71 @@ def checks_lint(
             return EXIT_USAGE
         out.print(f"{len(catalogue.controls)} controls OK")
         return 0
+
+    _guard(body)
+
+
+@hostkeys_app.command("scan")
+def hostkeys_scan(
+    inventory: Annotated[Path, typer.Option(help="Nornir SimpleInventory folder")] = Path("inventory"),
+    known_hosts_dir: Annotated[Path, typer.Option(help="Per-host known_hosts files")] = Path(
+        ".secaudit/known_hosts"
+    ),
+    operator: Multi = None,
+    role: Multi = None,
+    site: Multi = None,
+    host: Annotated[list[str] | None, typer.Option(help="Host name or glob (repeatable)")] = None,
+    replace: Annotated[
+        bool, typer.Option(help="Replace a changed key (only after verifying it out of band)")
+    ] = False,
+    allow_non_loopback: Annotated[
+        bool, typer.Option(help="Allow addresses outside 127.0.0.0/8 and ::1")
+    ] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds per host")] = 10.0,
+) -> None:
+    """Fetch each host's SSH key (no login), show its SHA-256 fingerprint and enrol it explicitly.
+
+    A key that differs from the enrolled one is reported as CHANGED and left alone unless
+    --replace is given. Exit 0 when nothing changed or failed, 1 otherwise.
+    """
+
+    def body() -> int:
+        inv = load_inventory(
+            inventory,
+            TargetFilter(tuple(operator or ()), tuple(role or ()), tuple(site or ()), tuple(host or ())),
+        )
+        table = Table(title=f"host keys ({known_hosts_dir})")
+        for col in ("host", "address", "key type", "SHA-256 fingerprint", "result"):
+            table.add_column(col)
+        problems = 0
+        for t in inv.targets:
+            if not _is_loopback(t.hostname) and not allow_non_loopback:
+                _die(f"host {t.name!r} ({t.hostname}) is not on loopback; pass --allow-non-loopback")
+            port = t.port or 22
+            path = known_hosts_path(known_hosts_dir, t.name)
+            try:
+                key = scan_host_key(t.hostname, port, timeout)
+            except Exception as exc:
+                state, detail = classify_exception(exc)
+                table.add_row(t.name, f"{t.hostname}:{port}", "-", "-", f"{state.value}: {detail}")
+                problems += 1
+                continue
+            enrolled = read_enrolled(path, t.hostname, port)
+            if enrolled is None:
+                enrol(path, t.hostname, port, key)
+                result = "enrolled"
+            elif enrolled == key:
+                result = "unchanged"
+            elif replace:
+                enrol(path, t.hostname, port, key)
+                result = f"REPLACED (was {enrolled.fingerprint})"
+                problems += 1
+            else:
+                result = f"CHANGED (enrolled {enrolled.fingerprint}); not replaced"
+                problems += 1
+            table.add_row(t.name, f"{t.hostname}:{port}", key.key_type, key.fingerprint, result)
+        out.print(table)
+        return 1 if problems else 0
 
     _guard(body)
 
