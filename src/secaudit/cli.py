@@ -67,6 +67,7 @@ from secaudit.platforms import get_platform
 from secaudit.progress import RunProgress
 from secaudit.report.json_doc import dumps, findings_document
 from secaudit.report.summary import is_compliant, score, status_counts
+from secaudit.schedule import load_schedule, run_job, serve
 from secaudit.sign.keys import generate_keypair, load_private_key, load_public_key
 from secaudit.sign.manifest import MANIFEST, verify_bundle
 
@@ -637,6 +638,38 @@ def checks_lint(
             return EXIT_USAGE
         out.print(f"{len(catalogue.controls)} controls OK")
         return 0
+
+    _guard(body)
+
+
+@app.command()
+def schedule(
+    config: Annotated[Path, typer.Option(help="Schedule YAML (jobs with cron expressions)")],
+    once: Annotated[bool, typer.Option(help="Run the selected jobs now, once, and exit")] = False,
+    job: Annotated[list[str] | None, typer.Option(help="Only this job (repeatable)")] = None,
+) -> None:
+    """Run scheduled audits (cron per job, no overlapping runs, keep the last N runs, hooks)."""
+
+    def body() -> int:
+        cfg = load_schedule(config)
+        jobs = tuple(j for j in cfg.jobs if not job or j.name in job)
+        unknown = set(job or ()) - {j.name for j in cfg.jobs}
+        if unknown:
+            _die(f"{config}: unknown job(s): {', '.join(sorted(unknown))}")
+        if not once:
+            out.print(
+                f"scheduling {len(jobs)} job(s) (UTC): " + ", ".join(f"{j.name} [{j.cron}]" for j in jobs)
+            )
+            serve(cfg, jobs)
+            return 0
+        worst = 0
+        for j in jobs:
+            res = run_job(j, cfg.defaults)
+            code = "skipped" if res.exit_code is None else str(res.exit_code)
+            out.print(f"{j.name}: exit {code} {res.run_dir or ''} {res.detail}".rstrip())
+            if res.exit_code is not None:
+                worst = max(worst, res.exit_code)
+        return worst
 
     _guard(body)
 

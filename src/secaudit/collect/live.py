@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -209,8 +210,9 @@ def collect_host(
     try:
         if target.platform.value in ("zte_zxa10", "zte_zxros") and not conn.check_enable_mode():
             conn.enable()  # ZTE disconnect from user mode costs 10 s (collection notes §7.3)
+        prompt = re.escape(conn.base_prompt) + r"\S*[>#\]]"
         for command in spec.session_setup:  # reviewed, per-platform terminal settings only
-            conn.send_command_timing(command, read_timeout=opts.command_timeout)
+            conn.send_command(command, read_timeout=opts.command_timeout, expect_string=prompt)
         for item in plan:
             check_read_only(spec, item.command)
             timeout = opts.config_timeout if item.is_config else opts.command_timeout

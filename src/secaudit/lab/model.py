@@ -21,12 +21,25 @@ LAB_PLATFORMS: tuple[str, ...] = (
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 
 
+def normalize_command(line: str) -> str:
+    """A command line as the lab matches it: surrounding and repeated inner whitespace removed.
+
+    Examples:
+        >>> normalize_command("  display   current-configuration ")
+        'display current-configuration'
+    """
+    return " ".join(line.split())
+
+
 class FaultMode(StrEnum):
     """A failure the simulated device injects. Values are stable (used in files and on the CLI).
 
     Connection-level faults: ``wrong_password``, ``changed_host_key``, ``closed_port`` and
     ``hang_after_login`` (without ``fault_command``). Command-level faults apply to
-    ``DeviceSpec.fault_command``, or to every command with a canned output when it is ``None``.
+    ``DeviceSpec.fault_command``, or to every command with a canned output when it is ``None``:
+    ``hang_after_login`` with a ``fault_command`` hangs when that command arrives;
+    ``slow_think`` delays the answer by ``think_time_s``; ``pager_left_on`` ignores the paging-off
+    command (no effect on ``huawei_ont``, which has no pager).
     """
 
     NONE = "none"
@@ -36,7 +49,7 @@ class FaultMode(StrEnum):
     COMMAND_REJECTED = "command_rejected"
     PAGER_LEFT_ON = "pager_left_on"
     SLOW_THINK = "slow_think"
-    WRONG_PASSWORD = "wrong_password"
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105 - a fault name, not a secret
     CHANGED_HOST_KEY = "changed_host_key"
     CLOSED_PORT = "closed_port"
 
@@ -45,7 +58,7 @@ class FaultMode(StrEnum):
 class DeviceSpec:
     """One simulated device.
 
-    ``outputs`` maps an exact command (inner whitespace collapsed) to its output text *without*
+    ``outputs`` maps an exact command (see :func:`normalize_command`) to its output text *without*
     pager prompts: the simulated device paginates by itself until the platform's paging-off
     command. ``think_time_s`` is the delay before each answer under ``FaultMode.SLOW_THINK``.
 
@@ -73,6 +86,7 @@ class DeviceSpec:
     fault_command: str | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "fault", FaultMode(self.fault))
         if not _NAME.fullmatch(self.name):
             raise ValueError(f"device name {self.name!r} must match {_NAME.pattern}")
         if self.platform not in LAB_PLATFORMS:
@@ -83,5 +97,7 @@ class DeviceSpec:
             raise ValueError(f"{self.name}: think_time_s must be >= 0")
         if self.fault is FaultMode.SLOW_THINK and self.think_time_s == 0:
             raise ValueError(f"{self.name}: slow_think needs think_time_s > 0")
-        object.__setattr__(self, "fault", FaultMode(self.fault))
-        object.__setattr__(self, "outputs", MappingProxyType(dict(self.outputs)))
+        outputs = {normalize_command(cmd): text for cmd, text in self.outputs.items()}
+        object.__setattr__(self, "outputs", MappingProxyType(outputs))
+        if self.fault_command is not None:
+            object.__setattr__(self, "fault_command", normalize_command(self.fault_command))
