@@ -9,7 +9,10 @@ import json
 import os
 import re
 import shutil
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +50,9 @@ from secaudit.evaluate.loader import (
 )
 from secaudit.evaluate.policy import select_controls
 from secaudit.inventory import TargetFilter, load_inventory, operators_of
+from secaudit.lab.fleet import LabPaths, bench_fleet, default_fleet, default_state_dir, new_passwords
+from secaudit.lab.fleet import serve as serve_lab
+from secaudit.lab.state import process_alive, read_state
 from secaudit.models.control import Control
 from secaudit.models.enums import Environment, EvidenceSource, Platform, Role, Status
 from secaudit.models.evidence import Evidence
@@ -84,6 +90,9 @@ hostkeys_app = typer.Typer(
     help="Enrol and check SSH host keys (strict checking needs them).", no_args_is_help=True
 )
 app.add_typer(hostkeys_app, name="hostkeys")
+lab_app = typer.Typer(help="The embedded SSH device lab (127.0.0.1 only).", no_args_is_help=True)
+app.add_typer(lab_app, name="lab")
+StateDir = Annotated[Path | None, typer.Option(help="Lab state folder (default: outside the repository)")]
 app.add_typer(checks_app, name="checks")
 app.add_typer(waivers_app, name="waivers")
 app.add_typer(keys_app, name="keys")
@@ -670,6 +679,124 @@ def schedule(
             if res.exit_code is not None:
                 worst = max(worst, res.exit_code)
         return worst
+
+    _guard(body)
+
+
+def _lab_paths(state_dir: Path | None) -> LabPaths:
+    return LabPaths(state_dir or default_state_dir())
+
+
+@lab_app.command("serve")
+def lab_serve(
+    state_dir: StateDir = None,
+    bench: Annotated[
+        int, typer.Option(help="Serve N healthy benchmark devices instead of the demo fleet")
+    ] = 0,
+) -> None:
+    """Run the lab in the foreground until interrupted (``lab start`` runs this in the background)."""
+
+    def body() -> int:
+        paths = _lab_paths(state_dir)
+        passwords = new_passwords()
+        fleet = bench_fleet(bench, passwords["telecom"]) if bench else default_fleet(passwords)
+        if bench:
+            passwords = dict.fromkeys(passwords, passwords["telecom"])
+        serve_lab(fleet, paths, passwords)
+        return 0
+
+    _guard(body)
+
+
+@lab_app.command("start")
+def lab_start(
+    state_dir: StateDir = None,
+    bench: Annotated[
+        int, typer.Option(help="Serve N healthy benchmark devices instead of the demo fleet")
+    ] = 0,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the lab to come up")] = 60.0,
+) -> None:
+    """Start the lab in the background; prints where its inventory, known_hosts and secrets are."""
+
+    def body() -> int:
+        paths = _lab_paths(state_dir)
+        if paths.state.is_file() and process_alive(read_state(paths.state).pid):
+            _die(f"a lab is already running ({paths.state}); `secaudit lab stop` first")
+        paths.root.mkdir(parents=True, exist_ok=True)
+        paths.state.unlink(missing_ok=True)
+        log = (paths.root / "lab.log").open("ab")
+        argv = [sys.executable, "-m", "secaudit", "lab", "serve", "--state-dir", str(paths.root)]
+        if bench:
+            argv += ["--bench", str(bench)]
+        proc = subprocess.Popen(
+            argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+        deadline = time.monotonic() + wait
+        while not paths.state.is_file():
+            if proc.poll() is not None:
+                _die(f"lab exited with code {proc.returncode}; see {paths.root / 'lab.log'}")
+            if time.monotonic() > deadline:
+                proc.terminate()
+                _die(f"lab did not start within {wait:.0f} s; see {paths.root / 'lab.log'}")
+            time.sleep(0.1)
+        state = read_state(paths.state)
+        out.print(f"lab running: pid {state.pid}, {len(state.devices)} devices on {state.host}")
+        out.print(f"  inventory   {paths.inventory}")
+        out.print(f"  known_hosts {paths.known_hosts}")
+        out.print(f"  secrets     {paths.secrets}")
+        return 0
+
+    _guard(body)
+
+
+@lab_app.command("stop")
+def lab_stop(state_dir: StateDir = None) -> None:
+    """Stop a lab started with ``lab start``."""
+
+    def body() -> int:
+        paths = _lab_paths(state_dir)
+        if not paths.state.is_file():
+            out.print("no lab running")
+            return 0
+        pid = read_state(paths.state).pid
+        if process_alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            while process_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        paths.state.unlink(missing_ok=True)
+        out.print(f"lab stopped (pid {pid})")
+        return 0
+
+    _guard(body)
+
+
+@lab_app.command("status")
+def lab_status(state_dir: StateDir = None) -> None:
+    """Show the running lab's devices, ports and faults. Exit 1 when no lab runs."""
+
+    def body() -> int:
+        paths = _lab_paths(state_dir)
+        if not paths.state.is_file():
+            out.print("no lab running")
+            return 1
+        state = read_state(paths.state)
+        manifest = json.loads(paths.manifest.read_text()) if paths.manifest.is_file() else {}
+        table = Table(title=f"lab pid {state.pid} ({'running' if process_alive(state.pid) else 'DEAD'})")
+        for col in ("device", "platform", "operator", "port", "fault", "variants"):
+            table.add_column(col)
+        for name, dev in sorted(state.devices.items()):
+            info = manifest.get(name, {})
+            table.add_row(
+                name,
+                dev.platform,
+                info.get("operator", ""),
+                str(dev.port),
+                info.get("fault", ""),
+                ", ".join(info.get("variants", [])),
+            )
+        out.print(table)
+        return 0 if process_alive(state.pid) else 1
 
     _guard(body)
 

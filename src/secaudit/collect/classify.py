@@ -74,14 +74,18 @@ _FROM_EVIDENCE: tuple[tuple[EvidenceState, CollectionState], ...] = (
 )
 
 
-def state_from_evidence(evidence: Iterable[Evidence]) -> tuple[CollectionState, str]:
+def state_from_evidence(
+    evidence: Iterable[Evidence], optional: frozenset[str] = frozenset()
+) -> tuple[CollectionState, str]:
     """Host state implied by its evidence, when the session itself succeeded.
+
+    A rejected ``optional`` command (alternative syntax for other models) does not count.
 
     Examples:
         >>> state_from_evidence([])
         (<CollectionState.OK: 'ok'>, '')
     """
-    items = list(evidence)
+    items = [e for e in evidence if not (e.command in optional and e.state is EvidenceState.DEVICE_ERROR)]
     for ev_state, col_state in _FROM_EVIDENCE:
         bad = [e for e in items if e.state is ev_state]
         if bad:

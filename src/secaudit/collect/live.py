@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import re
 import threading
@@ -26,6 +27,7 @@ from typing import Any
 from nornir.core import Nornir
 from nornir.core.inventory import ConnectionOptions, Host
 from nornir.core.task import MultiResult, Result, Task
+from nornir.plugins.runners import ThreadedRunner
 
 from secaudit.collect.classify import classify_exception, state_from_evidence
 from secaudit.collect.credentials import Credential, scrub
@@ -149,6 +151,8 @@ def _netmiko_extras(
         "banner_timeout": opts.conn_timeout,
         "allow_agent": False,
         "use_keys": False,
+        # the tail of the session, in memory only, to tell a pager left on from a plain timeout
+        "session_log": TailBuffer(),
     }
     if cred.secret:
         extras["secret"] = cred.secret
@@ -205,8 +209,10 @@ def collect_host(
         state, detail = classify_exception(exc)
         detail = scrub(detail, secrets)
         fail_rest(EvidenceState.COLLECT_ERROR, f"{state.value}: {detail}")
-        return HostCollection(target, tuple(evidence), state, detail, started)
+        seconds = (datetime.now(UTC) - started).total_seconds()
+        return HostCollection(target, tuple(evidence), state, detail, started, seconds)
     state, detail = CollectionState.OK, ""
+    failed = False
     try:
         if target.platform.value in ("zte_zxa10", "zte_zxros") and not conn.check_enable_mode():
             conn.enable()  # ZTE disconnect from user mode costs 10 s (collection notes §7.3)
@@ -224,26 +230,61 @@ def collect_host(
             )
             done.add(item.command)
     except ReadOnlyViolationError as exc:
+        failed = True
         state, detail = CollectionState.COMMAND_REJECTED, f"refused by secaudit: {exc}"
         fail_rest(EvidenceState.COLLECT_ERROR, detail)
     except Exception as exc:
+        failed = True
         state, detail = classify_exception(exc)
         detail = scrub(detail, secrets)
-        if state is CollectionState.TIMEOUT:
-            pending = conn.read_channel() if _alive(conn) else ""
-            if any(m in pending for m in spec.pager_markers):
-                state, detail = (
-                    CollectionState.PAGING_NOT_DISABLED,
-                    "pager prompt still active: paging was not disabled",
-                )
+        tail = _session_tail(conn)
+        if state is CollectionState.TIMEOUT and any(m in tail for m in spec.pager_markers):
+            state, detail = (
+                CollectionState.PAGING_NOT_DISABLED,
+                "pager prompt still active: paging was not disabled",
+            )
         fail_rest(EvidenceState.COLLECT_ERROR, f"{state.value}: {detail}")
     finally:
-        with contextlib.suppress(Exception):  # a failed goodbye does not change what was collected
-            task.host.close_connection("netmiko")
+        if failed:
+            # No goodbye dialog with a device in an unknown state (SmartAX waits 30 s for its
+            # logout question): drop the transport and forget the connection.
+            with contextlib.suppress(Exception):
+                conn.paramiko_cleanup()
+            task.host.connections.pop("netmiko", None)
+        else:
+            with contextlib.suppress(Exception):  # a failed goodbye does not change what was collected
+                task.host.close_connection("netmiko")
     if state is CollectionState.OK:
-        state, detail = state_from_evidence(evidence)
+        state, detail = state_from_evidence(evidence, frozenset(p.command for p in plan if p.optional))
     seconds = (datetime.now(UTC) - started).total_seconds()
     return HostCollection(target, tuple(evidence), state, detail, started, seconds)
+
+
+class TailBuffer(io.BufferedIOBase):
+    """A write-only buffer keeping the last ``size`` bytes (netmiko ``session_log`` target)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        super().__init__()
+        self.size = size
+        self._data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = data.encode("utf-8", errors="replace") if isinstance(data, str) else bytes(data)
+        self._data += chunk
+        del self._data[: max(0, len(self._data) - self.size)]
+        return len(chunk)
+
+    def tail(self) -> str:
+        """The retained bytes as text."""
+        return self._data.decode("utf-8", errors="replace")
+
+
+def _session_tail(conn: Any) -> str:
+    log = getattr(getattr(conn, "session_log", None), "session_log", None)
+    return log.tail() if isinstance(log, TailBuffer) else ""
 
 
 def _alive(conn: Any) -> bool:
@@ -298,7 +339,8 @@ class LiveCollector:
                 self._emit(collected)
                 return Result(host=t.host, result=collected)
 
-            aggregated = nr.run(task=task, num_workers=self.options.num_workers, on_failed=True)
+            nr = nr.with_runner(ThreadedRunner(num_workers=self.options.num_workers))
+            aggregated = nr.run(task=task, on_failed=True)
             for name in runnable:
                 multi: MultiResult = aggregated[name]
                 value = multi[0].result

@@ -56,6 +56,19 @@ def _collected_at(meta: Mapping[str, Any]) -> datetime | None:
     return value if value.tzinfo is not None else None
 
 
+def _recorded_state(meta: Mapping[str, Any], slug: str) -> tuple[EvidenceState, str] | None:
+    """A non-``ok`` state that meta.json recorded for this command at collection time."""
+    commands = meta.get("commands")
+    recorded = commands.get(slug) if isinstance(commands, dict) else None
+    if not isinstance(recorded, dict) or recorded.get("state") in (None, EvidenceState.OK.value):
+        return None
+    try:
+        state = EvidenceState(recorded["state"])
+    except ValueError:
+        return None
+    return state, str(recorded.get("detail") or f"recorded as {state.value} at collection")
+
+
 def read_evidence(
     target: Target, command: PlannedCommand, host_dir: Path, meta: Mapping[str, Any]
 ) -> Evidence:
@@ -71,6 +84,7 @@ def read_evidence(
         "source": EvidenceSource.OFFLINE,
         "collected_at": _collected_at(meta),
     }
+    recorded = _recorded_state(meta, slug)
     if not host_dir.is_dir():
         return Evidence(
             **base,
@@ -80,13 +94,8 @@ def read_evidence(
             detail=f"no evidence folder {host_dir}",
         )
     if not path.is_file():
-        return Evidence(
-            **base,
-            text="",
-            sha256=sha256_hex(b""),
-            state=EvidenceState.MISSING,
-            detail=f"missing evidence file {path.name}",
-        )
+        state, detail = recorded or (EvidenceState.MISSING, f"missing evidence file {path.name}")
+        return Evidence(**base, text="", sha256=sha256_hex(b""), state=state, detail=detail)
     size = path.stat().st_size
     if size > MAX_EVIDENCE_BYTES:
         return Evidence(
@@ -98,14 +107,7 @@ def read_evidence(
         )
     data = path.read_bytes()
     text = redact_text(decode_output(data))
-    state, detail = assess(spec, command.command, text, is_config=command.is_config)
-    recorded = meta.get("commands", {}).get(slug) if isinstance(meta.get("commands"), dict) else None
-    if isinstance(recorded, dict) and recorded.get("state") not in (None, EvidenceState.OK.value):
-        try:
-            state = EvidenceState(recorded["state"])
-            detail = str(recorded.get("detail") or f"recorded as {state.value} at collection")
-        except ValueError:
-            pass
+    state, detail = recorded or assess(spec, command.command, text, is_config=command.is_config)
     return Evidence(**base, text=text, sha256=sha256_hex(text.encode("utf-8")), state=state, detail=detail)
 
 
@@ -139,5 +141,6 @@ def collect_offline(
         elif not host_dir.is_dir():
             state, detail = CollectionState.EVIDENCE_MISSING, f"no evidence folder {host_dir.name}/"
         else:
-            state, detail = state_from_evidence(evidence)
+            optional = frozenset(p.command for p in plan.get(target.name, ()) if p.optional)
+            state, detail = state_from_evidence(evidence, optional)
         yield OfflineHost(target, evidence, state, detail, _collected_at(meta), note)

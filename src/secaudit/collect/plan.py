@@ -17,6 +17,7 @@ class PlannedCommand:
 
     command: str
     is_config: bool
+    optional: bool = False
 
 
 def resolve_command(platform: str, spec: EvidenceSpec) -> str | None:
@@ -47,7 +48,9 @@ def build_plan(
                 is_config = spec.parser == "config"
                 previous = seen.get(command)
                 seen[command] = PlannedCommand(
-                    command, is_config or (previous is not None and previous.is_config)
+                    command,
+                    is_config or (previous is not None and previous.is_config),
+                    optional=spec.optional and (previous is None or previous.optional),
                 )
         plan[target.name] = tuple(sorted(seen.values(), key=lambda p: p.command))
     return plan

@@ -26,6 +26,11 @@ class EvidenceSpec(Frozen):
     parser: Parser
     template: str | None = None
     allow_no_rows: bool = False
+    optional: bool = Field(
+        default=False,
+        description="an alternative-syntax command some models reject (e.g. ZTE C300 vs C600); its "
+        "rejection does not mark the host's collection as failed. Rules on it still give error.",
+    )
 
     @model_validator(mode="after")
     def _template_only_for_textfsm(self) -> EvidenceSpec:

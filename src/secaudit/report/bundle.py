@@ -17,8 +17,12 @@ from secaudit.inventory import operators_of
 from secaudit.models.enums import Phase, Severity, Status
 from secaudit.models.finding import Finding, RunResult
 from secaudit.models.target import Target
+from secaudit.report.csv_out import render_csv
 from secaudit.report.html import labels, render
 from secaudit.report.json_doc import dumps, findings_document
+from secaudit.report.junit import render_junit
+from secaudit.report.markdown import render_markdown
+from secaudit.report.sarif import render_sarif
 from secaudit.report.summary import is_compliant, score, status_counts
 
 
@@ -55,7 +59,8 @@ def write_operator_bundle(
     *,
     lang: str | None,
 ) -> Path:
-    """Write ``<run_dir>/<operator>/`` (report.html, findings.json, evidence/)."""
+    """Write ``<run_dir>/<operator>/``: report.html, report.md, findings.json, findings.csv,
+    junit.xml, findings.sarif and evidence/ (remediation/ is added by the pipeline)."""
     folder = run_dir / operator
     folder.mkdir(parents=True)
     info = result.operators[operator]
@@ -74,6 +79,10 @@ def write_operator_bundle(
         "collection": doc["collection"],
     }
     (folder / "report.html").write_bytes(render(templates_dir, "html/report.html.j2", context))
+    (folder / "report.md").write_bytes(render_markdown(result, operator, templates_dir, language))
+    (folder / "findings.csv").write_bytes(render_csv(result, operator))
+    (folder / "junit.xml").write_bytes(render_junit(result, operator))
+    (folder / "findings.sarif").write_bytes(render_sarif(result, operator))
     copy_evidence(run_dir / "evidence", folder / "evidence", (t.name for t in targets))
     return folder
 

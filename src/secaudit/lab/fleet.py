@@ -1,0 +1,310 @@
+"""The lab's fleets: the default demo fleet (32 devices, 5 operators, 6 platforms, 4 faulty) and
+benchmark fleets, plus the Nornir inventory, known_hosts and secrets a run against them needs.
+
+Device outputs come from :mod:`secaudit.lab.fleetdata` (a hardened baseline per platform) with
+named non-compliance variants applied per device, so devices differ per operator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from secaudit.lab.fleetdata import apply_variant, load_variants, platform_outputs
+from secaudit.lab.model import DeviceSpec, FaultMode
+from secaudit.lab.server import HOST, Lab
+from secaudit.lab.state import write_state
+
+#: secaudit platform -> (inventory family group, role, model)
+FAMILIES: Mapping[str, tuple[str, str, str]] = {
+    "huawei_smartax": ("huawei_olt", "olt", "MA5800-X7"),
+    "zte_zxa10": ("zte_olt", "olt", "C600"),
+    "huawei_vrp": ("huawei_edge", "edge5g", "ATN 910C-B"),
+    "zte_zxros": ("zte_edge", "edge5g", "ZXCTN 6120H-S"),
+    "cisco_xr": ("cisco_edge", "edge5g", "NCS-540"),
+    "huawei_ont": ("huawei_gateway", "gateway", "HG8245H"),
+}
+OPERATOR_CODES: Mapping[str, str] = {
+    "telecom": "TEL",
+    "mobile": "MOB",
+    "unicom": "UNI",
+    "tower": "TWR",
+    "cable": "CAB",
+}
+USERNAME = "auditor"
+
+# operator -> platforms of its devices (the tower company runs edge equipment only)
+_PLAN: Mapping[str, tuple[str, ...]] = {
+    "telecom": (
+        "huawei_smartax",
+        "huawei_smartax",
+        "zte_zxa10",
+        "huawei_ont",
+        "huawei_vrp",
+        "huawei_vrp",
+        "cisco_xr",
+        "zte_zxros",
+    ),
+    "mobile": (
+        "huawei_smartax",
+        "zte_zxa10",
+        "zte_zxa10",
+        "huawei_ont",
+        "huawei_vrp",
+        "zte_zxros",
+        "zte_zxros",
+    ),
+    "unicom": (
+        "huawei_smartax",
+        "huawei_smartax",
+        "huawei_ont",
+        "huawei_vrp",
+        "cisco_xr",
+        "cisco_xr",
+        "zte_zxros",
+    ),
+    "tower": ("huawei_vrp", "huawei_vrp", "zte_zxros", "cisco_xr", "cisco_xr"),
+    "cable": ("huawei_smartax", "zte_zxa10", "huawei_ont", "huawei_ont", "huawei_vrp"),
+}
+# (operator, index in its plan) -> fault; 4 of 32 devices
+_FAULTS: Mapping[tuple[str, int], FaultMode] = {
+    ("mobile", 2): FaultMode.PAGER_LEFT_ON,
+    ("unicom", 5): FaultMode.WRONG_PASSWORD,
+    ("tower", 1): FaultMode.HANG_AFTER_LOGIN,
+    ("cable", 3): FaultMode.CHANGED_HOST_KEY,
+}
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.allow_unicode = True
+    return yaml
+
+
+@dataclass(frozen=True, slots=True)
+class FleetDevice:
+    """A lab device plus the inventory facts about it."""
+
+    spec: DeviceSpec
+    operator: str
+    role: str
+    site: str
+    model: str
+    variants: tuple[str, ...]
+
+
+def _device(
+    name: str,
+    platform: str,
+    operator: str,
+    site: str,
+    *,
+    password: str,
+    variants: Sequence[str],
+    fault: FaultMode,
+) -> FleetDevice:
+    _, role, model = FAMILIES[platform]
+    prompt = name.upper().replace("-", "")[:16]
+    outputs = platform_outputs(platform, prompt)
+    catalogue = load_variants().get(platform, {}) if variants else {}
+    for variant in variants:
+        outputs = apply_variant(outputs, catalogue[variant])
+    spec = DeviceSpec(
+        name=name,
+        platform=platform,
+        hostname_prompt=prompt,
+        username=USERNAME,
+        password=password,
+        outputs=outputs,
+        fault=fault,
+        think_time_s=0.0,
+    )
+    return FleetDevice(spec, operator, role, site, model, tuple(variants))
+
+
+def default_fleet(passwords: Mapping[str, str]) -> list[FleetDevice]:
+    """The demo fleet: 32 devices; about half carry one or two non-compliance variants."""
+    fleet: list[FleetDevice] = []
+    counter = 0
+    for operator, platforms in _PLAN.items():
+        for i, platform in enumerate(platforms):
+            role = FAMILIES[platform][1]
+            names = sorted(load_variants().get(platform, {}))
+            # deterministic spread: every other device is hardened, the others get 1-2 variants
+            chosen: list[str] = []
+            if names and counter % 2 == 1:
+                chosen.append(names[counter % len(names)])
+                if counter % 4 == 3 and len(names) > 1:
+                    chosen.append(names[(counter + 1) % len(names)])
+            counter += 1
+            name = f"{OPERATOR_CODES[operator].lower()}-{role.replace('edge5g', 'csr')}-{i + 1:02d}"
+            fault = _FAULTS.get((operator, i), FaultMode.NONE)
+            site = f"jx-{operator}-site{(i % 3) + 1}"
+            fleet.append(
+                _device(
+                    name, platform, operator, site, password=passwords[operator], variants=chosen, fault=fault
+                )
+            )
+    return fleet
+
+
+def bench_fleet(size: int, password: str) -> list[FleetDevice]:
+    """``size`` healthy devices cycling through the platforms and operators (for ``make bench``)."""
+    platforms = list(FAMILIES)
+    operators = list(OPERATOR_CODES)
+    out = []
+    for i in range(size):
+        platform = platforms[i % len(platforms)]
+        operator = operators[i % len(operators)]
+        if operator == "tower" and FAMILIES[platform][1] != "edge5g":
+            operator = "telecom"
+        out.append(
+            _device(
+                f"bench-{i:04d}",
+                platform,
+                operator,
+                "bench",
+                password=password,
+                variants=(),
+                fault=FaultMode.NONE,
+            )
+        )
+    return out
+
+
+def new_passwords() -> dict[str, str]:
+    """Random per-operator lab passwords (they also serve as planted secrets in tests)."""
+    return {op: f"Lab-{op}-{secrets.token_urlsafe(12)}" for op in OPERATOR_CODES}
+
+
+def write_secrets(path: Path, passwords: Mapping[str, str]) -> None:
+    """Write a 0600 secrets file for ``secaudit run --secrets``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        _yaml().dump({op: {"username": USERNAME, "password": pw} for op, pw in passwords.items()}, handle)
+    path.chmod(0o600)
+
+
+def write_inventory(directory: Path, fleet: Sequence[FleetDevice], ports: Mapping[str, int]) -> None:
+    """Write a Nornir SimpleInventory for the running lab (hosts on 127.0.0.1, kernel-chosen ports)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    operators = _yaml().load((Path(__file__).parent / "operators.yaml").read_text(encoding="utf-8"))
+    groups: dict[str, Any] = {name: {"data": data} for name, data in operators.items()}
+    for platform, (family, role, _) in FAMILIES.items():
+        groups[family] = {"platform": platform, "data": {"role": role}}
+    hosts = {
+        d.spec.name: {
+            "hostname": HOST,
+            "port": ports[d.spec.name],
+            "groups": [d.operator, FAMILIES[d.spec.platform][0]],
+            "data": {"site": d.site, "model": d.model, "environment": "lab", "tags": list(d.variants)},
+        }
+        for d in fleet
+    }
+    for name, doc in (
+        ("hosts.yaml", hosts),
+        ("groups.yaml", groups),
+        ("defaults.yaml", {"data": {"environment": "lab"}}),
+    ):
+        with (directory / name).open("w", encoding="utf-8") as handle:
+            _yaml().dump(doc, handle)
+
+
+@dataclass(frozen=True, slots=True)
+class LabPaths:
+    """Files of a running lab in its state directory (outside the repository)."""
+
+    root: Path
+
+    @property
+    def state(self) -> Path:
+        return self.root / "state.json"
+
+    @property
+    def inventory(self) -> Path:
+        return self.root / "inventory"
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.root / "known_hosts"
+
+    @property
+    def secrets(self) -> Path:
+        return self.root / "secrets.yaml"
+
+    @property
+    def keys(self) -> Path:
+        return self.root / "hostkeys"
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / "fleet.json"
+
+
+def default_state_dir() -> Path:
+    """``$XDG_RUNTIME_DIR/secaudit-lab`` or ``/tmp/secaudit-lab-<uid>``: outside any repository."""
+    base = os.environ.get("XDG_RUNTIME_DIR")
+    return Path(base) / "secaudit-lab" if base else Path(f"/tmp/secaudit-lab-{os.getuid()}")  # noqa: S108
+
+
+def start_lab(fleet: Sequence[FleetDevice], paths: LabPaths, passwords: Mapping[str, str]) -> Lab:
+    """Start a lab in this process and write state, inventory, known_hosts and secrets."""
+    paths.root.mkdir(parents=True, exist_ok=True)
+    paths.root.chmod(0o700)
+    lab = Lab([d.spec for d in fleet], paths.keys)
+    lab.start()
+    try:
+        lab.export_known_hosts(lambda name: paths.known_hosts / f"{name}.known_hosts")
+        write_inventory(paths.inventory, fleet, lab.ports)
+        write_secrets(paths.secrets, passwords)
+        paths.manifest.write_text(
+            json.dumps(
+                {
+                    d.spec.name: {
+                        "platform": d.spec.platform,
+                        "operator": d.operator,
+                        "fault": d.spec.fault.value,
+                        "variants": list(d.variants),
+                    }
+                    for d in fleet
+                },
+                indent=2,
+                sort_keys=True,
+            ),
+            encoding="utf-8",
+        )
+        write_state(paths.state, lab)
+    except BaseException:
+        lab.stop()
+        raise
+    return lab
+
+
+def serve(fleet: Sequence[FleetDevice], paths: LabPaths, passwords: Mapping[str, str]) -> None:
+    """Run the lab in the foreground until SIGTERM/SIGINT; remove the state file on exit."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    lab = start_lab(fleet, paths, passwords)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        lab.stop()
+        paths.state.unlink(missing_ok=True)

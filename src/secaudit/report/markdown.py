@@ -1,0 +1,156 @@
+"""Markdown report (``report.md``) for one operator, rendered with Jinja2.
+
+Markdown is not HTML, so this module keeps its own Jinja2 environment with autoescape OFF (the
+HTML environment's escaping would litter the text with entities inside code blocks). Device
+strings (banners, descriptions, observed lines) reach the template, so every value placed in
+running text or a table cell goes through :func:`md_escape`, and every block of device lines
+through :func:`md_codeblock`. The template must use one of the two for anything not produced by
+secaudit itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+
+from secaudit.errors import ReportError
+from secaudit.models.finding import Finding, RunResult
+from secaudit.report.html import labels
+from secaudit.report.json_doc import findings_document
+from secaudit.report.summary import is_compliant
+
+TEMPLATE = "markdown/report.md.j2"
+
+# Inline-significant characters (CommonMark and GFM tables): backslash-escaped.
+_MD_INLINE = re.compile(r"([\\`*_\[\]|~])")
+# Characters that start a block construct when they open a line.
+_MD_LINE_START = re.compile(r"^([#+\-=!])")
+# C0/C1 control characters other than tab and line ends; they have no business in a report.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_BREAKS = re.compile(r"[\t\r\n\u2028\u2029]+")
+_BACKTICK_RUN = re.compile(r"`+")
+
+
+def md_escape(value: object) -> str:
+    """Make ``value`` inert in Markdown running text and GFM table cells.
+
+    Line breaks collapse to one space (a cell cannot span lines); ``&``, ``<`` and ``>`` become
+    HTML entities, so no raw HTML tag survives; the characters that carry inline meaning, and
+    ``|``, are backslash-escaped, as is a block marker at the start of the text.
+
+    Examples:
+        >>> md_escape("<script>alert(1)</script>")
+        '&lt;script&gt;alert(1)&lt;/script&gt;'
+        >>> md_escape("a|b `c` *d* [e](f)")
+        'a\\\\|b \\\\`c\\\\` \\\\*d\\\\* \\\\[e\\\\](f)'
+        >>> md_escape("# not a heading\\nnext")
+        '\\\\# not a heading next'
+        >>> md_escape(None)
+        ''
+    """
+    if value is None:
+        return ""
+    text = _CONTROL.sub("", _BREAKS.sub(" ", str(value)))
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_INLINE.sub(r"\\\1", text)
+    return _MD_LINE_START.sub(r"\\\1", text)
+
+
+def md_codeblock(lines: Iterable[object], info: str = "text") -> str:
+    """A fenced code block holding ``lines`` verbatim, whatever backticks they contain.
+
+    The fence is one backtick longer than the longest backtick run in the text (at least three),
+    so no device line can close it early. Control characters are dropped. Code block content is
+    never interpreted as HTML or Markdown by a CommonMark renderer.
+
+    Examples:
+        >>> print(md_codeblock(["ok"]))
+        ```text
+        ok
+        ```
+        >>> print(md_codeblock(["a ```` b"]))
+        `````text
+        a ```` b
+        `````
+    """
+    body = "\n".join(_CONTROL.sub("", str(line).replace("\r", "")) for line in lines)
+    longest = max((len(m.group(0)) for m in _BACKTICK_RUN.finditer(body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{body}\n{fence}"
+
+
+@cache
+def _env(templates_dir: str) -> Environment:
+    # Autoescape off on purpose: this is Markdown. Escaping is explicit, through the filters.
+    env = Environment(
+        loader=FileSystemLoader(templates_dir),
+        autoescape=False,  # noqa: S701 - Markdown: values escaped by md_escape / md_codeblock
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md_escape"] = md_escape
+    env.filters["md_codeblock"] = md_codeblock
+    return env
+
+
+def _sorted_findings(result: RunResult, operator: str) -> list[Finding]:
+    return sorted(
+        (f for f in result.findings if f.operator == operator),
+        key=lambda f: (f.host, f.control_id, f.fingerprint),
+    )
+
+
+def _context(result: RunResult, operator: str, templates_dir: Path, lang: str) -> dict[str, Any]:
+    """The template context: run, operator, summary, collection and per-host findings (sorted)."""
+    if operator not in result.operators:
+        raise ReportError(f"operator {operator!r} is not in this run")
+    findings = _sorted_findings(result, operator)
+    doc = findings_document(result, operator, findings)
+    hosts = []
+    for t in sorted((t for t in result.targets if t.operator == operator), key=lambda t: t.name):
+        own = [f for f in findings if f.host == t.name]
+        hosts.append(
+            {
+                "name": t.name,
+                "platform": t.platform.value,
+                "role": t.role.value,
+                "site": t.site,
+                "model": t.model,
+                "compliant": is_compliant(own),
+                "findings": [f.model_dump(mode="json") for f in own],
+            }
+        )
+    return {
+        "lang": lang,
+        "L": labels(templates_dir, lang),
+        "run": doc["run"],
+        "operator": result.operators[operator].model_dump(mode="json"),
+        "summary": doc["summary"],
+        "compliant_hosts": sum(h["compliant"] for h in hosts),
+        "collection": sorted(doc["collection"], key=lambda c: (c["host"], c["state"], c["detail"])),
+        "hosts": hosts,
+        "detailed_statuses": ["fail", "warn", "error"],
+    }
+
+
+def render_markdown(result: RunResult, operator: str, templates_dir: Path, lang: str | None = None) -> bytes:
+    """Render ``report.md`` for ``operator`` (UTF-8). ``lang=None`` uses the operator's language.
+
+    Deterministic: hosts and findings are sorted, and the only times shown are the run's own.
+    """
+    if operator not in result.operators:
+        raise ReportError(f"operator {operator!r} is not in this run")
+    language = lang or result.operators[operator].lang
+    context = _context(result, operator, templates_dir, language)
+    try:
+        text = _env(str(templates_dir)).get_template(TEMPLATE).render(**context)
+    except TemplateError as exc:
+        raise ReportError(f"{templates_dir / TEMPLATE}: {exc}") from None
+    return text.encode("utf-8")

@@ -1,0 +1,257 @@
+"""Live audits through Nornir + netmiko against the embedded lab (127.0.0.1 only).
+
+Each platform's happy path, each fault mode's classified failure (never a pass), read-only
+collection, isolation of a hung device, and planted secrets that must not appear in any output.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from secaudit.collect.credentials import Credential
+from secaudit.collect.live import LiveCollector, LiveOptions
+from secaudit.collect.plan import build_plan
+from secaudit.evaluate.loader import load_catalogue
+from secaudit.inventory import load_inventory
+from secaudit.lab.fleet import FAMILIES, FleetDevice, LabPaths, _device, start_lab
+from secaudit.lab.model import FaultMode
+from secaudit.lab.server import Lab
+from secaudit.models.enums import CollectionState, EvidenceState, Status
+from secaudit.models.knobs import Knobs
+from secaudit.pipeline import evaluate_host
+
+from conftest import CHECKS, TEMPLATES
+
+PASSWORD = "Pl4nted-Lab-Passw0rd-7"  # planted: must never appear in any output
+CATALOGUE = load_catalogue(CHECKS)
+FAULTS = {
+    "f-wrongpw": ("huawei_vrp", FaultMode.WRONG_PASSWORD, CollectionState.AUTH_FAILED),
+    "f-rekeyed": ("cisco_xr", FaultMode.CHANGED_HOST_KEY, CollectionState.HOST_KEY_CHANGED),
+    "f-closed": ("zte_zxros", FaultMode.CLOSED_PORT, CollectionState.UNREACHABLE),
+    "f-hang": ("huawei_vrp", FaultMode.HANG_AFTER_LOGIN, CollectionState.TIMEOUT),
+    "f-pager": ("huawei_smartax", FaultMode.PAGER_LEFT_ON, CollectionState.PAGING_NOT_DISABLED),
+    "f-rejected": ("cisco_xr", FaultMode.COMMAND_REJECTED, CollectionState.COMMAND_REJECTED),
+    "f-cut": ("zte_zxa10", FaultMode.DISCONNECT_MID_OUTPUT, None),
+    "f-garbage": ("huawei_vrp", FaultMode.GARBAGE_OUTPUT, None),
+}
+
+
+def _fleet() -> list[FleetDevice]:
+    fleet = [
+        _device(
+            f"ok-{platform.replace('_', '-')}",
+            platform,
+            "telecom",
+            "lab",
+            password=PASSWORD,
+            variants=(),
+            fault=FaultMode.NONE,
+        )
+        for platform in FAMILIES
+    ]
+    for name, (platform, fault, _) in FAULTS.items():
+        fleet.append(_device(name, platform, "mobile", "lab", password=PASSWORD, variants=(), fault=fault))
+    return fleet
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, LabPaths, list[FleetDevice]]]:
+    fleet = _fleet()
+    paths = LabPaths(tmp_path_factory.mktemp("lab"))
+    lab = start_lab(fleet, paths, dict.fromkeys(("telecom", "mobile", "unicom", "tower", "cable"), PASSWORD))
+    try:
+        yield lab, paths, fleet
+    finally:
+        lab.stop()
+
+
+@pytest.fixture(scope="module")
+def collected(lab):  # type: ignore[no-untyped-def]
+    _, paths, _ = lab
+    inv = load_inventory(paths.inventory)
+    plan = build_plan(inv.targets, CATALOGUE.controls)
+    creds = {op: Credential("auditor", PASSWORD) for op in ("telecom", "mobile")}
+    options = LiveOptions(
+        known_hosts_dir=paths.known_hosts, command_timeout=6.0, config_timeout=6.0, num_workers=20
+    )
+    collector = LiveCollector(inv.nornir, creds, options, secrets=(PASSWORD,))
+    return {c.target.name: c for c in collector.collect(inv.targets, plan)}
+
+
+def test_every_platform_happy_path(collected) -> None:  # type: ignore[no-untyped-def]
+    for platform in FAMILIES:
+        host = collected[f"ok-{platform.replace('_', '-')}"]
+        assert host.state is CollectionState.OK, (platform, host.detail)
+        assert host.evidence
+        optional = {
+            p.command for p in build_plan([host.target], CATALOGUE.controls)[host.target.name] if p.optional
+        }
+        not_ok = [(e.command, e.detail) for e in host.evidence if e.state is not EvidenceState.OK]
+        assert all(cmd in optional for cmd, _ in not_ok), not_ok
+        findings = evaluate_host(host.target, host.evidence, CATALOGUE.controls, Knobs())
+        bad = [
+            (f.control_id, f.message) for f in findings if f.status in (Status.ERROR, Status.NOT_COLLECTED)
+        ]
+        assert not bad, (platform, bad)
+
+
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_fault_is_classified_and_never_passes(collected, name: str) -> None:  # type: ignore[no-untyped-def]
+    host = collected[name]
+    expected = FAULTS[name][2]
+    if expected is not None:
+        assert host.state is expected, (name, host.state, host.detail)
+    else:
+        assert host.state is not CollectionState.OK or any(
+            e.state is not EvidenceState.OK for e in host.evidence
+        )
+    findings = evaluate_host(host.target, host.evidence, CATALOGUE.controls, Knobs())
+    bad_commands = {e.command for e in host.evidence if e.state is not EvidenceState.OK}
+    for f in findings:
+        if f.status is Status.PASS:
+            assert not {e.command for e in f.evidence} & bad_commands, (
+                f.control_id,
+                "passed on bad evidence",
+            )
+
+
+def test_unknown_host_key_fails_closed(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _, paths, _ = lab
+    inv = load_inventory(paths.inventory)
+    targets = tuple(t for t in inv.targets if t.name.startswith("ok-"))[:1]
+    options = LiveOptions(known_hosts_dir=tmp_path / "empty", command_timeout=5.0)
+    collector = LiveCollector(inv.nornir, {"telecom": Credential("auditor", PASSWORD)}, options)
+    [host] = list(collector.collect(targets, build_plan(targets, CATALOGUE.controls)))
+    assert host.state is CollectionState.HOST_KEY_UNKNOWN
+
+
+def test_read_only(lab, collected) -> None:  # type: ignore[no-untyped-def]
+    instance, _, fleet = lab
+    forbidden = (
+        "system-view",
+        "configure",
+        "config",
+        "conf ",
+        "interface",
+        "undo ",
+        "no ",
+        "reset",
+        "reboot",
+        "save",
+    )
+    for device in fleet:
+        for command in instance.commands(device.spec.name):
+            low = command.strip().lower()
+            if low in ("undo smart", "undo alarm output all"):  # SmartAX session settings, not configuration
+                continue
+            assert not low.startswith(forbidden), (device.spec.name, command)
+
+
+def test_hung_device_delays_no_other(collected) -> None:  # type: ignore[no-untyped-def]
+    hung = collected["f-hang"]
+    healthy = collected["ok-huawei-vrp"]
+    assert hung.state is CollectionState.TIMEOUT
+    # the healthy VRP needs ~3 s (2.2 s of it netmiko's disconnect); the hung one waits its timeouts
+    assert healthy.seconds < hung.seconds
+
+
+def test_cli_live_run_leaks_no_secret(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _, paths, _ = lab
+    keys = tmp_path / "k"
+    subprocess.run(
+        [sys.executable, "-m", "secaudit", "keys", "generate", "--out-dir", str(keys), "--name", "l"],
+        check=True,
+    )
+    latest = tmp_path / "LATEST"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "secaudit",
+            "run",
+            "--inventory",
+            str(paths.inventory),
+            "--checks",
+            str(CHECKS),
+            "--templates",
+            str(TEMPLATES),
+            "--output",
+            str(tmp_path / "reports"),
+            "--key",
+            str(keys / "l.key"),
+            "--secrets",
+            str(paths.secrets),
+            "--known-hosts-dir",
+            str(paths.known_hosts),
+            "--timeout",
+            "6",
+            "--config-timeout",
+            "6",
+            "--latest-file",
+            str(latest),
+            "--log-json",
+            "--host",
+            "ok-*",
+            "--host",
+            "f-wrongpw",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode in (1, 3), proc.stderr[-2000:]
+    run_dir = Path(latest.read_text().strip())
+    assert PASSWORD not in proc.stdout + proc.stderr
+    for path in run_dir.rglob("*"):
+        if path.is_file():
+            assert PASSWORD.encode() not in path.read_bytes(), path
+    doc = json.loads((run_dir / "telecom" / "findings.json").read_text())
+    assert doc["run"]["source"] == "live"
+    assert {c["state"] for c in doc["collection"]} == {"ok"}
+    # replaying the stored evidence gives the same findings
+    replay_latest = tmp_path / "REPLAY"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "secaudit",
+            "run",
+            "--offline",
+            str(run_dir / "evidence"),
+            "--inventory",
+            str(paths.inventory),
+            "--checks",
+            str(CHECKS),
+            "--templates",
+            str(TEMPLATES),
+            "--output",
+            str(tmp_path / "replay"),
+            "--key",
+            str(keys / "l.key"),
+            "--latest-file",
+            str(replay_latest),
+            "--host",
+            "ok-*",
+            "--host",
+            "f-wrongpw",
+            "--quiet",
+        ],
+        check=False,
+    )
+    replay = Path(replay_latest.read_text().strip())
+    for op in ("telecom", "mobile"):
+        a = {
+            f["fingerprint"]: (f["status"], f["message"])
+            for f in json.loads((run_dir / op / "findings.json").read_text())["findings"]
+        }
+        b = {
+            f["fingerprint"]: (f["status"], f["message"])
+            for f in json.loads((replay / op / "findings.json").read_text())["findings"]
+        }
+        assert a == b

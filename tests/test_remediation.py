@@ -1,0 +1,539 @@
+"""Remediation plans (``secaudit.remediate``): rendering, ordering, and the circular test.
+
+The circular test: for every configuration-based ``fail_`` fixture on huawei_vrp and cisco_xr,
+plan the fix from the fixture's running configuration, fill in the placeholders (tables below),
+apply the plan's remediation with hier_config ``future()``, write the configuration back in the
+platform's own text form and evaluate the control again: it must pass.
+
+* ``warn`` is accepted only where :data:`ALLOW_WARN` says why.
+* A case whose control remediation cannot fix the fixture is ``xfail(strict=True)`` with the
+  content gap in :data:`XFAIL` (the control YAML is content: it is fixed there, not here).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from secaudit.evaluate.loader import Catalogue
+from secaudit.models.control import Control
+from secaudit.models.enums import Platform, Status
+from secaudit.models.finding import Finding
+from secaudit.remediate import plan_for_host, render_plan
+from secaudit.remediate.plan import (
+    DEFAULT_ON,
+    KEEP_SECTIONS,
+    config_text,
+    parse_lines,
+    placeholders,
+    running_tree,
+)
+
+from fixtures import Case, discover, evaluate_dir
+
+RUN_ID = "20240603T101500Z-a1b2c3"
+HCONFIG_PLATFORMS = ("huawei_vrp", "cisco_xr")
+
+# --------------------------------------------------------------------------------------------
+# placeholder -> realistic value, per control and platform (circular test only)
+
+_VRP_KEY = "%^%#Gq0X,N7v5P!eR2d%^%#"
+_XR_KEY = "1511021F07257A767B"
+_SHA512 = "$6$Tq9dLr2S$wq0tY7bJ0rX3"
+
+VALUES: dict[str, dict[str, dict[str, str]]] = {
+    "SEC-IAM-001": {
+        "huawei_vrp": {"<named-admin>": "netops02", "<password>": "$1c$Qk7w9s$Vb0Xz2"},
+        "cisco_xr": {"<named-user>": "noc", "<password>": _SHA512},
+    },
+    "SEC-IAM-002": {"cisco_xr": {"<u>": "noc"}},
+    "SEC-IAM-003": {"cisco_xr": {"<u>": "noc"}},
+    "SEC-IAM-004": {
+        "huawei_vrp": {"<u>": "audit01", "<password>": "$1c$Qk7w9s$Vb0Xz2"},
+        "cisco_xr": {"<u>": "noc", "<password>": _SHA512},
+    },
+    "SEC-IAM-005": {"cisco_xr": {"<task>": "bgp", "<operator>": "noc"}},
+    "SEC-IAM-006": {
+        "huawei_vrp": {"<ip>": "10.20.4.10", "<key>": _VRP_KEY},
+        "cisco_xr": {"<ip>": "10.20.4.10"},
+    },
+    "SEC-LOG-001": {
+        "huawei_vrp": {"<ip-1>": "10.20.3.11", "<ip-2>": "10.20.3.12"},
+        "cisco_xr": {"<ip-1>": "10.20.3.11", "<ip-2>": "10.20.3.12"},
+    },
+    "SEC-LOG-004": {"huawei_vrp": {"<ip>": "10.20.1.5", "<user>": "nmsuser"}},
+    "SEC-MGMT-003": {
+        "huawei_vrp": {"<mgmt-net>": "10.20.0.0", "<wildcard>": "0.0.0.15"},
+        "cisco_xr": {"<mgmt-net>": "10.20.0.0", "<len>": "28"},
+    },
+    "SEC-MGMT-005": {"cisco_xr": {"<user>": "admin"}},
+    "SEC-NTP-001": {
+        "huawei_vrp": {"<key>": _VRP_KEY, "<ip-1>": "10.20.2.1", "<ip-2>": "10.20.2.2"},
+        "cisco_xr": {"<key>": _XR_KEY, "<ip-1>": "10.20.2.1", "<ip-2>": "10.20.2.2"},
+    },
+    "SEC-PLAN-001": {
+        "huawei_vrp": {"<asn>": "65000", "<n>": "999", "<mgmt-ip>": "10.20.9.32", "<mask>": "255.255.255.0"},
+        "cisco_xr": {"<mgmt-if>": "MgmtEth0/RP0/CPU0/0", "<bastion-prefix>": "10.20.0.0/28"},
+    },
+    "SEC-PLAN-002": {
+        "huawei_vrp": {
+            "<asn>": "65000",
+            "<n>": "100",
+            "<ran-sub-interface>": "GigabitEthernet0/2/1.100",
+            "<ip>": "10.40.1.5",
+            "<mask>": "255.255.255.252",
+        },
+        "cisco_xr": {"<rt>": "65000:100", "<ran-sub-interface>": "TenGigE0/0/0/4.100"},
+    },
+    "SEC-RTE-001": {
+        "huawei_vrp": {
+            "<key>": _VRP_KEY,
+            "<igp-interface>": "GigabitEthernet0/2/0",
+            "<ip>": "10.10.0.1",
+            "<peer-lsr-id>": "10.10.0.1",
+        },
+        "cisco_xr": {
+            "<key>": _XR_KEY,
+            "<id>": "CORE",
+            "<if>": "TenGigE0/0/0/0",
+            "<as>": "65000",
+            "<ip>": "10.10.0.2",
+        },
+    },
+    "SEC-SNMP-001": {
+        "huawei_vrp": {"<name>": "%^%#REDACTED%^%#", "<auth-key>": _VRP_KEY, "<priv-key>": _VRP_KEY},
+        "cisco_xr": {"<name>": "<redacted:community>", "<auth-key>": "Auth-K1", "<priv-key>": "Priv-K1"},
+    },
+    "SEC-SNMP-002": {
+        "huawei_vrp": {"<name>": "<redacted:cipher>"},
+        "cisco_xr": {"<name>": "<redacted:community>", "<V>": "NMS-VIEW"},
+    },
+}
+
+#: Per-case values where the fixture names a different account, peer or community.
+CASE_VALUES: dict[str, dict[str, str]] = {
+    "SEC-IAM-001/cisco_xr/fail_type7_password": {"<named-user>": "netops01"},
+    "SEC-RTE-001/cisco_xr/fail_password_inheritance_disabled": {"<ip>": "10.10.0.1"},
+    "SEC-SNMP-001/cisco_xr/fail_catalogue_5_4": {"<name>": "public"},
+}
+
+#: Controls whose fixed configuration may still warn, and why.
+ALLOW_WARN: dict[str, str] = {
+    "SEC-RTE-001/huawei_vrp": (
+        "the remediation's own LDP line 'md5-password cipher <peer-lsr-id> <key>' is MD5, which the "
+        "control's warn rule 'routing protocol authentication uses MD5' reports"
+    ),
+}
+
+#: Cases the control's remediation cannot fix (content gaps, to be fixed in the control YAML).
+XFAIL: dict[str, str] = {
+    "SEC-IAM-001/huawei_vrp/fail_user_force_change_disabled": (
+        "SEC-IAM-001 huawei_vrp: remediation undoes only the global 'user-password password-force-change "
+        "disable'; the per-user 'local-user <u> password-force-change disable' needs "
+        "'aaa / undo local-user <u> password-force-change disable'"
+    ),
+    "SEC-IAM-002/huawei_vrp/fail_security_policy_disabled": (
+        "SEC-IAM-002 huawei_vrp: remediation gives 'user-security-policy enable' at top level; on this "
+        "device 'undo user-security-policy enable' sits in the aaa view, so it needs "
+        "'aaa / user-security-policy enable' too"
+    ),
+    "SEC-IAM-004/cisco_xr/fail_isis_key_clear": (
+        "SEC-IAM-004 cisco_xr: remediation covers only 'username' passwords; a 'clear' IS-IS "
+        "hello-password needs re-entering as a keychain or encrypted key"
+    ),
+    "SEC-IAM-004/cisco_xr/fail_ntp_key_clear": (
+        "SEC-IAM-004 cisco_xr: remediation covers only 'username' passwords; a 'clear' NTP key needs "
+        "'ntp / authentication-key <id> <alg> encrypted <key>'"
+    ),
+    "SEC-IAM-004/huawei_vrp/fail_isis_key_plain": (
+        "SEC-IAM-004 huawei_vrp: remediation covers only local-user passwords; a plain IS-IS key needs "
+        "'interface <if> / isis authentication-mode hmac-sha256 key-id <n> cipher <key>'"
+    ),
+    "SEC-LOG-002/huawei_vrp/fail_loghost_log_off": (
+        "SEC-LOG-002 huawei_vrp: remediation sets the loghost log level but not its state; "
+        "'info-center source default channel loghost log state off' needs '... log state on'"
+    ),
+    "SEC-MGMT-001/cisco_xr/fail_telnet_server_mgmt_vrf": (
+        "SEC-MGMT-001 cisco_xr: remediation removes only 'telnet vrf default ipv4 server'; a Telnet "
+        "server in another VRF needs 'no telnet vrf <vrf> ipv4 server'"
+    ),
+    "SEC-MGMT-003/huawei_vrp/fail_stelnet_ipv6_without_acl": (
+        "SEC-MGMT-003 huawei_vrp: remediation has no IPv6 lines ('ssh ipv6 server acl <acl6>', "
+        "'user-interface vty 0 4 / acl ipv6 <acl6> inbound') for 'stelnet ipv6 server enable'"
+    ),
+    "SEC-MGMT-003/huawei_vrp/fail_vty_without_ipv6_acl": (
+        "SEC-MGMT-003 huawei_vrp: remediation has no 'user-interface vty 0 4 / acl ipv6 <acl6> inbound'"
+    ),
+    "SEC-MGMT-004/cisco_xr/fail_template_exec_timeout_0": (
+        "SEC-MGMT-004 cisco_xr: remediation covers 'line default' and 'line console' only; a "
+        "'line template <t>' with 'exec-timeout 0 0' needs 'line template <t> / exec-timeout 10 0'"
+    ),
+    "SEC-MGMT-005/huawei_vrp/fail_vrp8_lock_duration_0": (
+        "SEC-MGMT-005 huawei_vrp: no VRP8 form; 'local-user authentication lock duration 0' needs "
+        "'aaa / local-user authentication lock duration <minutes>'"
+    ),
+    "SEC-NTP-001/cisco_xr/fail_server_without_key": (
+        "SEC-NTP-001 cisco_xr: remediation's servers are fixed to 'vrf MGMT' (IPv4); an unkeyed server in "
+        "another VRF ('server vrf management ipv6 ...') needs 'server vrf <vrf> [ipv6] <ip> key 1'"
+    ),
+    "SEC-PLAN-001/huawei_vrp/fail_ipv6_all_interface": (
+        "SEC-PLAN-001 huawei_vrp: remediation has no 'undo ssh ipv6 server-source all-interface'"
+    ),
+    "SEC-PLAN-002/cisco_xr/fail_no_management_vrf": (
+        "SEC-PLAN-002 cisco_xr: the control also requires a management VRF on an interface, but its "
+        "remediation creates only the RAN VRF (the management lines are in SEC-PLAN-001)"
+    ),
+    "SEC-PLAN-002/huawei_vrp/fail_no_management_vpn": (
+        "SEC-PLAN-002 huawei_vrp: the control also requires a management VPN instance on an interface, "
+        "but its remediation creates only the RAN instance (the management lines are in SEC-PLAN-001)"
+    ),
+    "SEC-PLAN-002/huawei_vrp/fail_sample_5_2_no_binding": (
+        "SEC-PLAN-002 huawei_vrp: the control also requires a management VPN instance on an interface, "
+        "but its remediation creates only the RAN instance (the management lines are in SEC-PLAN-001)"
+    ),
+    "SEC-RTE-001/cisco_xr/fail_bgp_neighbor_group_without_password": (
+        "SEC-RTE-001 cisco_xr: remediation has no VRF level; a neighbor under 'router bgp <as> / vrf <v>' "
+        "needs 'vrf <v> / neighbor <ip> / password encrypted <key>'"
+    ),
+    "SEC-RTE-001/cisco_xr/fail_bgp_vrf_neighbor_without_password": (
+        "SEC-RTE-001 cisco_xr: remediation has no VRF level; a neighbor under 'router bgp <as> / vrf <v>' "
+        "needs 'vrf <v> / neighbor <ip> / password encrypted <key>'"
+    ),
+    "SEC-RTE-001/cisco_xr/fail_ldp_without_password": (
+        "SEC-RTE-001 cisco_xr: remediation has no LDP lines "
+        "('mpls ldp / neighbor / password encrypted <key>')"
+    ),
+    "SEC-RTE-001/cisco_xr/fail_ospf_without_authentication": (
+        "SEC-RTE-001 cisco_xr: remediation has no OSPF lines ('router ospf <p> / area <a> / "
+        "authentication keychain <kc>')"
+    ),
+    "SEC-RTE-001/huawei_vrp/fail_ospf_area_without_authentication": (
+        "SEC-RTE-001 huawei_vrp: remediation hardcodes 'ospf 1' / 'area 0.0.0.0'; an area of another "
+        "process ('ospf 2 ... / area 0.0.0.20') stays unauthenticated (needs <process>/<area> placeholders)"
+    ),
+    "SEC-RTE-001/huawei_vrp/fail_ospf_simple_password": (
+        "SEC-RTE-001 huawei_vrp: remediation hardcodes 'ospf 1' / 'area 0.0.0.0'; the 'simple' key in "
+        "'ospf 2 ... / area 0.0.0.20' is not replaced (needs <process>/<area> placeholders)"
+    ),
+    "SEC-SNMP-001/cisco_xr/fail_group_auth": (
+        "SEC-SNMP-001 cisco_xr: remediation does not remove or upgrade other groups without privacy "
+        "('no snmp-server group <g> v3 auth' or '... v3 priv')"
+    ),
+    "SEC-SNMP-001/cisco_xr/fail_md5_des56_user": (
+        "SEC-SNMP-001 cisco_xr: remediation adds user 'nms' but does not remove or re-key other users "
+        "with MD5/DES ('no snmp-server user <u> <group> v3')"
+    ),
+    "SEC-SNMP-002/cisco_xr/fail_catalogue_5_4": (
+        "SEC-SNMP-002 cisco_xr: one <name> serves both lines; replacing a default-named community "
+        "(public/private) needs 'no snmp-server community <old>' and a new name"
+    ),
+    "SEC-SNMP-002/cisco_xr/fail_private_name": (
+        "SEC-SNMP-002 cisco_xr: one <name> serves both lines; replacing a default-named community "
+        "(public/private) needs 'no snmp-server community <old>' and a new name"
+    ),
+    "SEC-SNMP-002/cisco_xr/fail_rw_community": (
+        "fixture, not control: the RO and the RW community are both redacted to '<redacted:community>', "
+        "so a remediation by name cannot tell them apart (with distinct names the control's lines fix it)"
+    ),
+    "SEC-SNMP-002/huawei_vrp/fail_write_community": (
+        "fixture, not control: the read and the write community are both redacted to "
+        "'<redacted:cipher>', so a remediation by name cannot tell them apart"
+    ),
+    "SEC-SNMP-002/huawei_vrp/fail_clear_default_name": (
+        "SEC-SNMP-002 huawei_vrp: one <name> serves both lines, and only a 'write' community is undone; "
+        "replacing a default-named read community needs 'undo snmp-agent community <old>' and a new name"
+    ),
+}
+
+
+def _config_only(control: Control, platform: str) -> bool:
+    check = control.platforms.get(Platform(platform))
+    return check is not None and bool(check.evidence) and all(e.parser == "config" for e in check.evidence)
+
+
+def _circular_cases() -> list[Case]:
+    from secaudit.evaluate.loader import load_catalogue
+
+    from conftest import CHECKS
+
+    by_id = load_catalogue(CHECKS).by_id()
+    return [
+        c
+        for c in discover()
+        if c.kind == "fail"
+        and c.platform in HCONFIG_PLATFORMS
+        and _config_only(by_id[c.control_id], c.platform)
+    ]
+
+
+CIRCULAR = _circular_cases()
+
+
+def _param(case: Case):  # type: ignore[no-untyped-def]
+    marks = [pytest.mark.xfail(strict=True, reason=XFAIL[case.id])] if case.id in XFAIL else []
+    return pytest.param(case, id=case.id, marks=marks)
+
+
+def _fill(case: Case, lines: tuple[str, ...]) -> list[str]:
+    values = {**VALUES.get(case.control_id, {}).get(case.platform, {}), **CASE_VALUES.get(case.id, {})}
+    out = []
+    for line in lines:
+        filled = line
+        for name, value in values.items():
+            filled = filled.replace(name, value)
+        out.append(filled)
+    return out
+
+
+def _evidence_file(case: Case) -> Path:
+    files = sorted((case.path / "evidence").glob("*.txt"))
+    assert len(files) == 1, f"{case.id}: expected one configuration file, found {files}"
+    return files[0]
+
+
+@pytest.mark.parametrize("case", [_param(c) for c in CIRCULAR])
+def test_circular_remediation_fixes_the_fixture(case: Case, catalogue: Catalogue, tmp_path: Path) -> None:
+    control = catalogue.by_id()[case.control_id]
+    evidence = _evidence_file(case)
+    running_text = evidence.read_text(encoding="utf-8")
+    finding = evaluate_dir(control, case.platform, evidence.parent)
+    assert finding.status is Status.FAIL
+
+    plan = plan_for_host(finding.host, case.platform, [finding], catalogue.by_id(), running_text, RUN_ID)
+    (fix,) = plan.fixes
+    assert fix.method == "minimal"
+    assert fix.remediation, "hier_config found nothing to change"
+    lines = _fill(case, fix.remediation)
+    assert not placeholders(lines), f"no value for {placeholders(lines)} in the test's VALUES table"
+
+    platform = Platform(case.platform)
+    future = running_tree(platform, running_text).future(parse_lines(platform, lines))
+    (tmp_path / evidence.name).write_text(config_text(platform, future), encoding="utf-8")
+    after = evaluate_dir(control, case.platform, tmp_path)
+    allowed = {Status.PASS}
+    if f"{case.control_id}/{case.platform}" in ALLOW_WARN:
+        allowed.add(Status.WARN)
+    shown = "\n".join(lines)
+    assert after.status in allowed, f"{after.status.value}: {after.message}\nremediation:\n{shown}"
+
+
+def test_circular_covers_every_config_fail_fixture() -> None:
+    assert len(CIRCULAR) >= 150
+    assert set(XFAIL) <= {c.id for c in CIRCULAR}, "an XFAIL entry names no circular case"
+    assert set(CASE_VALUES) <= {c.id for c in CIRCULAR}, "a CASE_VALUES entry names no circular case"
+
+
+def _paths(tree, platform: Platform) -> set[tuple[str, ...]]:  # type: ignore[no-untyped-def]
+    """Configuration lines as paths; literal negations, defaults and empty hardware sections aside."""
+    neg = tree.driver.negation_prefix
+    keep = KEEP_SECTIONS[platform]
+    return {
+        tuple(c.path())
+        for c in tree.all_children()
+        if not any(p.startswith(neg) for p in c.path())
+        and c.text not in DEFAULT_ON[platform]
+        and not (keep.match(c.text) and not c.children)
+    }
+
+
+NO_PLACEHOLDER_CASES = [
+    c
+    for c in CIRCULAR
+    if c.id not in XFAIL and not VALUES.get(c.control_id, {}).get(c.platform) and c.id not in CASE_VALUES
+]
+
+
+@pytest.mark.parametrize("case", NO_PLACEHOLDER_CASES, ids=[c.id for c in NO_PLACEHOLDER_CASES])
+def test_rollback_returns_to_the_running_configuration(case: Case, catalogue: Catalogue) -> None:
+    """Without placeholders the rollback is exact: remediation then rollback is the original."""
+    control = catalogue.by_id()[case.control_id]
+    evidence = _evidence_file(case)
+    text = evidence.read_text(encoding="utf-8")
+    finding = evaluate_dir(control, case.platform, evidence.parent)
+    (fix,) = plan_for_host(finding.host, case.platform, [finding], catalogue.by_id(), text, RUN_ID).fixes
+    if fix.requires_values:
+        pytest.skip("placeholders: the rollback is computed as if their objects were new")
+    assert fix.rollback_known
+    platform = Platform(case.platform)
+    running = running_tree(platform, text)
+    future = running.future(parse_lines(platform, fix.remediation))
+    back = future.future(parse_lines(platform, fix.rollback))
+    assert _paths(back, platform) == _paths(running, platform)
+
+
+# --------------------------------------------------------------------------------------------
+# plan content and rendering
+
+
+def _finding(
+    control: Control, platform: str, status: Status, *, host: str = "r1", waived: bool = False
+) -> Finding:
+    plat = Platform(platform)
+    return Finding(
+        fingerprint=f"{control.id}-{host}",
+        control_id=control.id,
+        control_version=control.version,
+        title=control.title,
+        title_zh=control.title_zh,
+        host=host,
+        operator="telecom",
+        role=control.roles[0],
+        platform=plat,
+        phase=control.phase,
+        severity=control.severity,
+        status=status,
+        waived=waived,
+        message=f"{control.id} is not met",
+        remediation=control.platforms[plat].remediation,
+    )
+
+
+def _case_text(case_id: str) -> str:
+    (case,) = [c for c in discover() if c.id == case_id]
+    return _evidence_file(case).read_text(encoding="utf-8")
+
+
+def test_plan_header_order_and_filtering(catalogue: Catalogue) -> None:
+    by_id = catalogue.by_id()
+    findings = [
+        _finding(by_id["SEC-MGMT-008"], "huawei_vrp", Status.FAIL),  # low
+        _finding(by_id["SEC-LOG-003"], "huawei_vrp", Status.WARN),  # medium, warn
+        _finding(by_id["SEC-IAM-002"], "huawei_vrp", Status.FAIL),  # high
+        _finding(by_id["SEC-IAM-001"], "huawei_vrp", Status.FAIL),  # critical
+        _finding(by_id["SEC-LOG-001"], "huawei_vrp", Status.PASS),
+        _finding(by_id["SEC-MGMT-005"], "huawei_vrp", Status.FAIL, waived=True),
+        _finding(by_id["SEC-MGMT-004"], "huawei_vrp", Status.FAIL, host="r2"),
+    ]
+    text = _case_text("SEC-IAM-002/huawei_vrp/fail_min_len_6")
+    plan = plan_for_host("r1", "huawei_vrp", findings, by_id, text, RUN_ID)
+    assert [f.control_id for f in plan.fixes] == ["SEC-IAM-001", "SEC-IAM-002", "SEC-MGMT-008", "SEC-LOG-003"]
+    assert plan.waived == ("SEC-MGMT-005",)
+    assert all(f.method == "minimal" for f in plan.fixes)
+
+    out = render_plan(plan)
+    head = out.split("\n## ", 1)[0]
+    assert f"run {RUN_ID}" in head
+    assert "# host: r1" in head
+    assert "# platform: huawei_vrp" in head
+    assert "GENERATED" in head
+    assert "SEC-IAM-001 v1, SEC-IAM-002 v1, SEC-MGMT-008 v1, SEC-LOG-003 v1" in head
+    assert "# waived (no block): SEC-MGMT-005" in head
+    assert "## SEC-IAM-002 v1 Password complexity enforced [high]" in out
+    assert "SEC-LOG-001" not in out
+    assert "SEC-MGMT-004" not in out
+    block = out.split("## SEC-IAM-002", 1)[1].split("\n## ", 1)[0]
+    assert block.split("# remediation\n", 1)[1].split("# rollback\n") == [
+        "user-security-policy enable\naaa\n user-password min-len 12\n quit\n",
+        "aaa\n user-password min-len 6\n quit\n",
+    ]
+
+
+def test_placeholders_mark_the_block(catalogue: Catalogue) -> None:
+    by_id = catalogue.by_id()
+    text = _case_text("SEC-LOG-001/huawei_vrp/fail_one_loghost")
+    plan = plan_for_host(
+        "r1", "huawei_vrp", [_finding(by_id["SEC-LOG-001"], "huawei_vrp", Status.FAIL)], by_id, text, RUN_ID
+    )
+    (fix,) = plan.fixes
+    assert fix.requires_values == ("<ip-1>", "<ip-2>")
+    assert any("<ip-1>" in line for line in fix.remediation)
+    assert "# REQUIRES VALUES: <ip-1>, <ip-2>" in render_plan(plan)
+
+
+def test_template_platforms_use_the_control_lines(catalogue: Catalogue) -> None:
+    by_id = catalogue.by_id()
+    findings = [_finding(by_id["SEC-IAM-002"], "zte_zxa10", Status.FAIL, host="olt1")]
+    zte = plan_for_host("olt1", "zte_zxa10", findings, by_id, None, RUN_ID)
+    (fix,) = zte.fixes
+    assert fix.method == "template"
+    assert fix.remediation == by_id["SEC-IAM-002"].platforms[Platform.ZTE_ZXA10].remediation
+    assert not fix.rollback_known
+    assert "# rollback" not in render_plan(zte)
+    findings = [_finding(by_id["SEC-MGMT-001"], "huawei_smartax", Status.FAIL, host="olt1")]
+    smartax = plan_for_host("olt1", "huawei_smartax", findings, by_id, None, RUN_ID)
+    check = by_id["SEC-MGMT-001"].platforms[Platform.HUAWEI_SMARTAX]
+    assert smartax.fixes[0].rollback == check.rollback
+    assert smartax.fixes[0].rollback_known == bool(check.rollback)
+
+
+def test_vrp_without_a_usable_running_configuration_falls_back_to_templates(catalogue: Catalogue) -> None:
+    by_id = catalogue.by_id()
+    findings = [_finding(by_id["SEC-IAM-002"], "huawei_vrp", Status.FAIL)]
+    for text in (None, "<R1>display current-configuration\n#\nreturn\n"):
+        plan = plan_for_host("r1", "huawei_vrp", findings, by_id, text, RUN_ID)
+        assert not plan.running_config
+        assert plan.fixes[0].method == "template"
+        assert plan.fixes[0].remediation == by_id["SEC-IAM-002"].platforms[Platform.HUAWEI_VRP].remediation
+        assert "# method: the controls' own lines" in render_plan(plan)
+        assert plan.notes
+
+
+def test_rollback_never_removes_a_placeholder_section(catalogue: Catalogue) -> None:
+    by_id = catalogue.by_id()
+    text = _case_text("SEC-IAM-002/cisco_xr/fail_user_unbound")
+    plan = plan_for_host(
+        "r1", "cisco_xr", [_finding(by_id["SEC-IAM-002"], "cisco_xr", Status.FAIL)], by_id, text, RUN_ID
+    )
+    (fix,) = plan.fixes
+    assert fix.remediation == ("username <u>", " policy SEC", " exit")
+    assert fix.rollback == ("username <u>", " no policy SEC", " exit")
+    assert not any(line.startswith("no username") for line in fix.rollback)
+
+
+def test_noop_negations_are_neither_sent_nor_rolled_back(catalogue: Catalogue) -> None:
+    by_id = catalogue.by_id()
+    text = _case_text("SEC-MGMT-006/cisco_xr/fail_http_server")
+    plan = plan_for_host(
+        "r1", "cisco_xr", [_finding(by_id["SEC-MGMT-006"], "cisco_xr", Status.FAIL)], by_id, text, RUN_ID
+    )
+    (fix,) = plan.fixes
+    # the control's own 'no http server' (it removed 'http server vrf MGMT' by prefix); no 'no tftp
+    # ...', 'no telnet ...', 'grpc' / 'no no-tls' for servers that are not configured
+    assert fix.remediation == ("no http server",)
+    assert fix.rollback == ("http server vrf MGMT",)
+
+
+def test_one_off_commands_are_listed_apart_without_rollback(catalogue: Catalogue) -> None:
+    by_id = catalogue.by_id()
+    text = _case_text("SEC-MGMT-002/huawei_vrp/fail_md5_hmac")
+    plan = plan_for_host(
+        "r1", "huawei_vrp", [_finding(by_id["SEC-MGMT-002"], "huawei_vrp", Status.FAIL)], by_id, text, RUN_ID
+    )
+    (fix,) = plan.fixes
+    assert fix.exec_commands == ("rsa local-key-pair create",)
+    assert not any("local-key-pair" in line for line in (*fix.remediation, *fix.rollback))
+    assert "ssh server hmac sha2_512 sha2_256" in fix.remediation
+    out = render_plan(plan)
+    one_off = out.index("# one-off commands")
+    assert one_off < out.index("\nrsa local-key-pair create\n") < out.index("# rollback")
+
+
+def test_version_drift_is_noted(catalogue: Catalogue) -> None:
+    by_id = catalogue.by_id()
+    finding = _finding(by_id["SEC-MGMT-008"], "huawei_vrp", Status.FAIL).model_copy(
+        update={"control_version": 7}
+    )
+    plan = plan_for_host("r1", "huawei_vrp", [finding], by_id, None, RUN_ID)
+    assert plan.fixes[0].control_version == 7
+    assert "## SEC-MGMT-008 v7 " in render_plan(plan)
+    assert any("re-run the audit" in n for n in plan.fixes[0].notes)
+
+
+def test_redacted_values_require_values(catalogue: Catalogue) -> None:
+    by_id = catalogue.by_id()
+    text = _case_text("SEC-SNMP-001/cisco_xr/fail_community")
+    plan = plan_for_host(
+        "r1", "cisco_xr", [_finding(by_id["SEC-SNMP-001"], "cisco_xr", Status.FAIL)], by_id, text, RUN_ID
+    )
+    (fix,) = plan.fixes
+    # the rollback restores the old user line, whose keys the evidence redacted
+    assert any("<redacted:encrypted>" in line for line in fix.rollback)
+    assert "<redacted:encrypted>" in fix.requires_values
+    assert any("values redacted in the evidence" in n for n in fix.notes)
+
+
+def test_nothing_to_remediate() -> None:
+    plan = plan_for_host("r1", "cisco_xr", [], {}, None, RUN_ID)
+    assert "# nothing to remediate" in render_plan(plan)
+    assert placeholders(render_plan(plan).splitlines()) == ()
