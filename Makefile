@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 KEYDIR := .secaudit/keys
 DEMO_OUT := reports
+LAB_DIR ?= /tmp/secaudit-lab-$(shell id -u)
 
-.PHONY: demo test lint typecheck pytest venv clean
+.PHONY: demo demo-offline bench test lint typecheck pytest venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,15 +37,26 @@ $(KEYDIR)/demo.key: | $(STAMP)
 	$(BIN)/secaudit keys generate --out-dir $(KEYDIR) --name demo
 
 demo: $(STAMP) $(KEYDIR)/demo.key
-	@rm -f $(DEMO_OUT)/LATEST; set +e; $(BIN)/secaudit run --offline examples/evidence --inventory inventory \
+	@$(BIN)/secaudit lab start --state-dir $(LAB_DIR) || exit 2; \
+	trap '$(BIN)/secaudit lab stop --state-dir $(LAB_DIR)' EXIT; \
+	rm -f $(DEMO_OUT)/LATEST; set +e; \
+	$(BIN)/secaudit run --inventory $(LAB_DIR)/inventory --secrets $(LAB_DIR)/secrets.yaml \
+	  --known-hosts-dir $(LAB_DIR)/known_hosts --timeout 8 --config-timeout 30 \
 	  --key $(KEYDIR)/demo.key --output $(DEMO_OUT) --latest-file $(DEMO_OUT)/LATEST \
-	  --waivers examples/waivers.yaml --attestations examples/attestations.yaml \
+	  --waivers examples/lab-waivers.yaml --attestations examples/attestations.yaml \
 	  --kpi examples/kpi-declared.yaml; rc=$$?; \
-	  echo "audit exit code: $$rc (0 clean, 1 failures found, 3 incomplete evidence)"; \
-	  if [ $$rc -eq 2 ] || [ ! -s $(DEMO_OUT)/LATEST ]; then echo "demo failed: usage or content error" >&2; exit 2; fi; \
-	  run=$$(cat $(DEMO_OUT)/LATEST); \
-	  for b in $$run/*/; do $(BIN)/secaudit verify "$$b" --pubkey $(KEYDIR)/demo.pub || exit 2; done; \
-	  echo "reports: $$run/<operator>/report.html and $$run/city/report.html"
+	echo "audit exit code: $$rc (0 clean, 1 failures found, 3 incomplete evidence)"; \
+	if [ $$rc -eq 2 ] || [ ! -s $(DEMO_OUT)/LATEST ]; then echo "demo failed: usage or content error" >&2; exit 2; fi; \
+	run=$$(cat $(DEMO_OUT)/LATEST); \
+	$(BIN)/secaudit verify "$$run" --pubkey $(KEYDIR)/demo.pub || exit 2; \
+	echo "reports: $$run/<operator>/report.html and $$run/city/report.html"
+
+demo-offline: $(STAMP) $(KEYDIR)/demo.key
+	$(BIN)/secaudit run --offline examples/evidence --inventory inventory --key $(KEYDIR)/demo.key \
+	  --output $(DEMO_OUT) --waivers examples/waivers.yaml --kpi examples/kpi-declared.yaml || test $$? -ne 2
+
+bench: $(STAMP)
+	$(BIN)/python tests/bench/bench_live.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -49,6 +49,17 @@ from secaudit.evaluate.loader import (
     load_waivers,
 )
 from secaudit.evaluate.policy import select_controls
+from secaudit.history import (
+    DEFAULT_DB_NAME,
+    HistoryStore,
+    diff_json,
+    diff_markdown,
+    diff_table,
+    history_for,
+    trend_points,
+    trend_svg,
+)
+from secaudit.history import diff as history_diff
 from secaudit.inventory import TargetFilter, load_inventory, operators_of
 from secaudit.lab.fleet import LabPaths, bench_fleet, default_fleet, default_state_dir, new_passwords
 from secaudit.lab.fleet import serve as serve_lab
@@ -261,6 +272,9 @@ def run(
         bool, typer.Option(help="Allow live collection from addresses outside 127.0.0.0/8 and ::1")
     ] = False,
     latest_file: Annotated[Path | None, typer.Option(help="Write the run folder path to this file")] = None,
+    history_db: Annotated[
+        Path | None, typer.Option(help="Run history database (default: <output>/history.sqlite3)")
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="Print only errors (for cron)")] = False,
     log_json: Annotated[bool, typer.Option(help="One JSON line per host and per run on stderr")] = False,
 ) -> None:
@@ -325,6 +339,8 @@ def run(
                     collect = _live_collector(inv.nornir, creds, options, store, progress)
                 result, _ = run_audit(config, collect, source)
             extras = city_extras(result, config.city_targets, kpis, coverage)
+            trend = _record_history(result, history_db or output / DEFAULT_DB_NAME, progress)
+            extras = dataclasses.replace(extras, trend_svg=trend)
             run_dir = publish(result, partial, templates, private_key, lang=lang, extras=extras)
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
@@ -344,6 +360,17 @@ def run(
         return code
 
     _guard(body)
+
+
+def _record_history(result: RunResult, db: Path, progress: RunProgress) -> str:
+    """Record the run; returns the city trend chart (SVG). History problems never fail a run."""
+    try:
+        store = HistoryStore(db)
+        store.record(result)
+        return trend_svg(trend_points(store, limit=20), title="Compliance score / 合规得分")
+    except SecauditError as exc:
+        progress.warn(f"run history not updated: {exc}")
+        return ""
 
 
 def _offline_collector(
@@ -646,6 +673,78 @@ def checks_lint(
             print(f"{len(problems)} problem(s) in {checks}", file=sys.stderr)
             return EXIT_USAGE
         out.print(f"{len(catalogue.controls)} controls OK")
+        return 0
+
+    _guard(body)
+
+
+DbOpt = Annotated[Path, typer.Option("--db", help="Run history database")]
+
+
+@app.command("diff")
+def diff_runs(
+    run_a: Annotated[str, typer.Argument(help="Run id, unique prefix, latest, previous or latest~N")],
+    run_b: Annotated[str, typer.Argument(help="Run id, unique prefix, latest, previous or latest~N")],
+    db: DbOpt = Path("reports") / "history.sqlite3",
+    output_format: Annotated[str, typer.Option("--format", help="table, json or markdown")] = "table",
+    include_errors: Annotated[bool, typer.Option(help="Count error findings as failing")] = False,
+) -> None:
+    """Compare two runs: new, fixed, regressed, still failing, waiver expired (with dates)."""
+
+    def body() -> int:
+        if not db.is_file():
+            _die(f"{db}: no run history yet")
+        report = history_diff(HistoryStore(db, create=False), run_a, run_b, include_errors=include_errors)
+        if output_format == "json":
+            sys.stdout.write(diff_json(report))
+        elif output_format == "markdown":
+            sys.stdout.write(diff_markdown(report))
+        elif output_format == "table":
+            out.print(diff_table(report))
+        else:
+            _die(f"--format must be table, json or markdown, not {output_format!r}")
+        return 0
+
+    _guard(body)
+
+
+@app.command()
+def history(
+    db: DbOpt = Path("reports") / "history.sqlite3",
+    host: Annotated[str | None, typer.Option(help="Only this host")] = None,
+    control: Annotated[str | None, typer.Option(help="Only this control")] = None,
+    limit: Annotated[int, typer.Option(help="Number of runs")] = 20,
+) -> None:
+    """Trend per run: status counts and scores (and the status of one host+control)."""
+
+    def body() -> int:
+        if not db.is_file():
+            _die(f"{db}: no run history yet")
+        points = history_for(HistoryStore(db, create=False), host=host, control=control, limit=limit)
+        table = Table(title=f"history ({db})")
+        for col in (
+            "run",
+            "started (UTC)",
+            "score",
+            "w/ waivers",
+            "fail",
+            "error",
+            *(("status",) if host and control else ()),
+        ):
+            table.add_column(col)
+        for pt in points:
+            row = [
+                pt.run_id,
+                str(pt.started_at),
+                "-" if pt.score is None else f"{pt.score:.1f}",
+                "-" if pt.score_with_waivers is None else f"{pt.score_with_waivers:.1f}",
+                str(pt.counts.get("fail", 0)),
+                str(pt.counts.get("error", 0)),
+            ]
+            if host and control:
+                row.append(str(pt.status or "-"))
+            table.add_row(*row)
+        out.print(table)
         return 0
 
     _guard(body)

@@ -21,13 +21,21 @@ from secaudit.collect.plan import build_plan, resolve_command
 from secaudit.errors import ReportError
 from secaudit.evaluate.city import run_census, share_rows
 from secaudit.evaluate.coverage import CoverageRow
-from secaudit.evaluate.engine import evaluate_control
+from secaudit.evaluate.engine import evaluate_control, fingerprint
 from secaudit.evaluate.loader import Catalogue
 from secaudit.evaluate.policy import finalise, knobs_for
 from secaudit.inventory import operators_of
 from secaudit.models.city import Board, CityTargets, DeclaredKpis
 from secaudit.models.control import Control
-from secaudit.models.enums import CollectionState, EvidenceSource, EvidenceState, Platform, Status
+from secaudit.models.enums import (
+    CollectionState,
+    EvidenceSource,
+    EvidenceState,
+    Phase,
+    Platform,
+    Severity,
+    Status,
+)
 from secaudit.models.evidence import Evidence, ParsedEvidence
 from secaudit.models.finding import CollectionRecord, Finding, RunInfo, RunResult
 from secaudit.models.knobs import Knobs
@@ -96,6 +104,37 @@ def evaluate_host(
     return findings
 
 
+HOST_KEY_CONTROL = "SEC-COLL-001"
+
+
+def host_key_finding(host: HostEvidence) -> Finding:
+    """A changed SSH host key is a critical security finding for the device, not a timeout."""
+    t = host.target
+    return Finding(
+        fingerprint=fingerprint(HOST_KEY_CONTROL, t.name),
+        control_id=HOST_KEY_CONTROL,
+        control_version=1,
+        title="Device SSH host key matches the enrolled key",
+        title_zh="设备SSH主机密钥与登记一致",
+        host=t.name,
+        operator=t.operator,
+        role=t.role,
+        platform=t.platform,
+        phase=Phase.OPERATE,
+        severity=Severity.CRITICAL,
+        status=Status.FAIL,
+        message=(
+            f"the device presented a different SSH host key than the one enrolled: {host.detail}; treat as a "
+            "possible interception or an unrecorded device replacement; verify out of band, then re-enrol"
+        ),
+        expected="the host key enrolled with `secaudit hostkeys scan`",
+        remediation=(
+            "verify the device fingerprint on the console",
+            "secaudit hostkeys scan --host <host> --replace",
+        ),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class RunConfig:
     """Everything a run needs besides the collector.
@@ -153,6 +192,8 @@ def run_audit(
             )
         )
         raw = evaluate_host(host.target, host.evidence, controls, config.knobs(host.target.operator))
+        if host.state is CollectionState.HOST_KEY_CHANGED:
+            raw.append(host_key_finding(host))
         host_findings = [
             finalise(
                 f,

@@ -200,6 +200,8 @@ def test_cli_live_run_leaks_no_secret(lab, tmp_path: Path) -> None:  # type: ign
             "ok-*",
             "--host",
             "f-wrongpw",
+            "--host",
+            "f-rekeyed",
         ],
         capture_output=True,
         text=True,
@@ -214,6 +216,9 @@ def test_cli_live_run_leaks_no_secret(lab, tmp_path: Path) -> None:  # type: ign
     doc = json.loads((run_dir / "telecom" / "findings.json").read_text())
     assert doc["run"]["source"] == "live"
     assert {c["state"] for c in doc["collection"]} == {"ok"}
+    mobile = json.loads((run_dir / "mobile" / "findings.json").read_text())
+    rekeyed = [f for f in mobile["findings"] if f["host"] == "f-rekeyed" and f["control_id"] == "SEC-COLL-001"]
+    assert [(f["status"], f["severity"]) for f in rekeyed] == [("fail", "critical")]
     # replaying the stored evidence gives the same findings
     replay_latest = tmp_path / "REPLAY"
     subprocess.run(
@@ -240,6 +245,8 @@ def test_cli_live_run_leaks_no_secret(lab, tmp_path: Path) -> None:  # type: ign
             "ok-*",
             "--host",
             "f-wrongpw",
+            "--host",
+            "f-rekeyed",
             "--quiet",
         ],
         check=False,

@@ -38,7 +38,9 @@ def classify_exception(exc: BaseException) -> tuple[CollectionState, str]:
     """
     chain = list(_chain(exc))
     text = " | ".join(str(e) for e in chain if str(e))
-    first_line = (text.splitlines() or [type(exc).__name__])[0][:300]
+    first_line = (text.splitlines() or [""])[0][
+        :300
+    ] or f"{type(exc).__name__} (no answer within the timeout)"
     for e in chain:
         if isinstance(e, BadHostKeyException):
             return (

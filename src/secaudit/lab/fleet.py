@@ -118,8 +118,14 @@ def _device(
     prompt = name.upper().replace("-", "")[:16]
     outputs = platform_outputs(platform, prompt)
     catalogue = load_variants().get(platform, {}) if variants else {}
+    applied: list[str] = []
     for variant in variants:
-        outputs = apply_variant(outputs, catalogue[variant])
+        try:
+            outputs = apply_variant(outputs, catalogue[variant])
+        except ValueError:
+            continue  # edits overlap an earlier variant of this device: keep the first one
+        applied.append(variant)
+    variants = applied
     spec = DeviceSpec(
         name=name,
         platform=platform,

@@ -4,18 +4,28 @@
   lines are merged into the running configuration with ``HConfig.future()``; the *minimal*
   remediation is ``running.config_to_get_to(future)`` and the rollback
   ``future.config_to_get_to(running)``. Lines already configured drop out; negations (``undo `` /
-  ``no ``) are computed by hier_config. secaudit extends the two drivers with a few
-  single-value settings (:data:`SINGLE_VALUE_SETTINGS`: setting ``idle-timeout 10 0`` replaces
-  ``idle-timeout 60 0``), without which hier_config would predict both lines and roll back with
-  an ``undo`` instead of the old value.
+  ``no ``) are computed by hier_config. secaudit adds what the two drivers do not know:
+
+  - single-value settings (:data:`SINGLE_VALUE_SETTINGS`; a line and its own negation are one
+    setting too): ``idle-timeout 10 0`` replaces ``idle-timeout 60 0``, so the rollback
+    restores the old value instead of sending ``undo``;
+  - a negation of something not configured is a no-op: neither sent nor rolled back
+    (:func:`drop_noop_negations`; rolling back ``no http server`` must not enable it);
+  - the control's own prefix negation (``undo local-user admin``) replaces hier_config's
+    line-by-line negations, which would need redacted values (:func:`collapse_prefix_negations`);
+  - safe rollbacks: hardware sections (``slot 1``, ``interface ...``) and sections named by a
+    placeholder are rolled back line by line, never removed whole; platform defaults
+    (``info-center enable``) are never negated (:func:`placeholder_safe_rollback`,
+    :func:`keep_defaults`).
 * Every other platform (SmartAX, ZTE, ONT CLI, ...), a VRP/XR control without configuration
   evidence, or a host without a readable running configuration: the control's own remediation
   and rollback lines, as written (templates).
 
-Lines holding placeholders (``<ip-1>``, ``<key>``) are kept, and their block is marked
-``requires values`` so nobody pastes it blindly. Exec-mode commands in a remediation (``save``,
-``rsa local-key-pair create``, ``crypto key generate rsa``) are not configuration: they are
-listed after the configuration lines and have no rollback.
+Lines holding placeholders (``<ip-1>``, ``<key>``) or values redacted from the evidence
+(``<redacted:cipher>``) are kept, and their block is marked ``REQUIRES VALUES`` so nobody
+pastes it blindly. One-off commands in a remediation (``save``, ``rsa local-key-pair create``,
+``crypto key generate rsa``) are not configuration lines: they are listed after the
+configuration and have no rollback.
 
 The plan is advice for an engineer, never applied by secaudit.
 """
@@ -50,7 +60,7 @@ REDACTED = re.compile(r"<redacted(?::[A-Za-z0-9_-]+)*>")
 #: Platforms whose remediation is computed by hier_config from the running configuration.
 HCONFIG_PLATFORMS: frozenset[Platform] = frozenset({Platform.HUAWEI_VRP, Platform.CISCO_XR})
 
-#: Exec-mode commands (not configuration) that controls put in their remediation.
+#: One-off commands (not configuration lines) that controls put in their remediation.
 EXEC_COMMANDS: Mapping[Platform, re.Pattern[str]] = {
     Platform.HUAWEI_VRP: re.compile(r"^(save|(rsa|dsa|ecc) local-key-pair create|display|reset)\b"),
     Platform.CISCO_XR: re.compile(r"^(crypto key generate|show|clear|commit)\b"),

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from secaudit.inventory import operators_of
 from secaudit.models.enums import Phase, Severity, Status
 from secaudit.models.finding import Finding, RunResult
@@ -99,6 +101,7 @@ class CityExtras:
     kpi_source: str = ""
     coverage: list[dict[str, Any]] = field(default_factory=list)
     census: list[dict[str, Any]] = field(default_factory=list)
+    trend_svg: str = ""  # inline SVG from the run history (every text in it is XML-escaped)
 
 
 def _top_failing(result: RunResult, limit: int = 10) -> list[dict[str, Any]]:
@@ -179,6 +182,7 @@ def write_city_bundle(
         "census": extras.census,
         "coverage": extras.coverage,
         "coverage_summary": _coverage_summary(extras.coverage),
+        "trend_svg": Markup(extras.trend_svg),  # noqa: S704 - built by history.trend_svg, all text escaped
     }
     (folder / "report.html").write_bytes(render(templates_dir, "html/city.html.j2", context))
     return folder
