@@ -276,3 +276,15 @@ def test_evidence_bundle_is_signed_and_replayable(demo_run) -> None:  # type: ig
         if entry["state"] == "ok":
             digest = hashlib.sha256((stored / f"{slug}.txt").read_bytes()).hexdigest()
             assert digest == entry["sha256"]
+
+
+def test_remediation_plans_and_all_formats_in_bundle(demo_run) -> None:  # type: ignore[no-untyped-def]
+    run_dir, _, _ = demo_run
+    bundle = run_dir / "unicom"
+    for name in ("report.html", "report.md", "findings.json", "findings.csv", "junit.xml", "findings.sarif"):
+        assert (bundle / name).is_file(), name
+    plan = (bundle / "remediation" / "uni-csr-jx01.txt").read_text()
+    assert run_dir.name in plan
+    assert "SEC-MGMT-001" in plan
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert "remediation/uni-csr-jx01.txt" in {f["path"] for f in manifest["files"]}

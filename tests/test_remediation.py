@@ -20,7 +20,7 @@ from secaudit.evaluate.loader import Catalogue
 from secaudit.models.control import Control
 from secaudit.models.enums import Platform, Status
 from secaudit.models.finding import Finding
-from secaudit.remediate import plan_for_host, render_plan
+from secaudit.remediate import needs_plan, plan_for_host, render_plan, running_config_text
 from secaudit.remediate.plan import (
     DEFAULT_ON,
     KEEP_SECTIONS,
@@ -537,3 +537,19 @@ def test_nothing_to_remediate() -> None:
     plan = plan_for_host("r1", "cisco_xr", [], {}, None, RUN_ID)
     assert "# nothing to remediate" in render_plan(plan)
     assert placeholders(render_plan(plan).splitlines()) == ()
+
+
+def test_bundle_helpers(catalogue: Catalogue, tmp_path: Path) -> None:
+    """What report/bundle.py calls: which hosts get a plan, and their configuration evidence."""
+    by_id = catalogue.by_id()
+    findings = [
+        _finding(by_id["SEC-MGMT-008"], "cisco_xr", Status.FAIL, host="a"),
+        _finding(by_id["SEC-MGMT-008"], "cisco_xr", Status.FAIL, host="b", waived=True),
+        _finding(by_id["SEC-MGMT-008"], "cisco_xr", Status.PASS, host="c"),
+    ]
+    assert [h for h in "abc" if needs_plan(findings, h)] == ["a"]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "show_running-config.txt").write_bytes("hostname 路由器\r\nend\r\n".encode("gbk"))
+    assert running_config_text(tmp_path, "a", "cisco_xr") == "hostname 路由器\nend\n"
+    assert running_config_text(tmp_path, "b", "cisco_xr") is None
+    assert running_config_text(tmp_path, "a", "fiberhome_an") is None

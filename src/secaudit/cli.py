@@ -32,6 +32,7 @@ from secaudit.collect.hostkeys import scan as scan_host_key
 from secaudit.collect.live import HostCollection, LiveCollector, LiveOptions
 from secaudit.collect.offline import collect_offline
 from secaudit.collect.plan import PlannedCommand
+from secaudit.collect.sharded import ChunkJob, collect_sharded
 from secaudit.collect.store import EvidenceStore
 from secaudit.collect.text import assess, command_slug, decode_output, sha256_hex
 from secaudit.errors import SecauditError
@@ -262,7 +263,10 @@ def run(
     known_hosts_dir: Annotated[
         Path, typer.Option(help="Per-host known_hosts files (enrol with `secaudit hostkeys scan`)")
     ] = Path(".secaudit/known_hosts"),
-    workers: Annotated[int, typer.Option(help="Concurrent device sessions")] = 20,
+    workers: Annotated[int, typer.Option(help="Concurrent device sessions per process")] = 20,
+    processes: Annotated[
+        int, typer.Option(help="Collector processes (one process tops out near 20 devices/s)")
+    ] = 1,
     timeout: Annotated[float, typer.Option(help="Per-command read timeout, seconds")] = 30.0,
     config_timeout: Annotated[float, typer.Option(help="Read timeout of the running configuration")] = 120.0,
     allow_production: Annotated[
@@ -336,12 +340,25 @@ def run(
                         config_timeout=config_timeout,
                         num_workers=workers,
                     )
-                    collect = _live_collector(inv.nornir, creds, options, store, progress)
+                    if processes > 1:
+                        collect = _sharded_collector(
+                            inventory, creds, options, partial / "evidence", progress, config, processes
+                        )
+                    else:
+                        collect = _live_collector(inv.nornir, creds, options, store, progress)
                 result, _ = run_audit(config, collect, source)
             extras = city_extras(result, config.city_targets, kpis, coverage)
             trend = _record_history(result, history_db or output / DEFAULT_DB_NAME, progress)
             extras = dataclasses.replace(extras, trend_svg=trend)
-            run_dir = publish(result, partial, templates, private_key, lang=lang, extras=extras)
+            run_dir = publish(
+                result,
+                partial,
+                templates,
+                private_key,
+                lang=lang,
+                extras=extras,
+                controls_by_id=catalogue.by_id(),
+            )
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise
@@ -386,6 +403,38 @@ def _offline_collector(
                 progress.warn(item.note)
             yield HostEvidence(
                 item.target, item.evidence, item.state, item.detail, item.collected_at, None, item.note
+            )
+
+    return collect
+
+
+def _sharded_collector(
+    inventory: Path,
+    creds: Mapping[str, Credential],
+    options: LiveOptions,
+    store_root: Path,
+    progress: RunProgress,
+    config: RunConfig,
+    processes: int,
+) -> Callable[[tuple[Target, ...], Mapping[str, tuple[PlannedCommand, ...]]], Iterator[HostEvidence]]:
+    def collect(
+        targets: tuple[Target, ...], plan: Mapping[str, tuple[PlannedCommand, ...]]
+    ) -> Iterator[HostEvidence]:
+        job = ChunkJob(
+            inventory_dir=inventory.resolve(),
+            targets=targets,
+            plan=plan,
+            credentials=creds,
+            options=options,
+            store_root=store_root,
+            secrets=secret_values(creds),
+            controls=config.selected(),
+            knobs={op: config.knobs(op) for op in {t.operator for t in targets}},
+        )
+        for c, findings in collect_sharded(job, processes):
+            progress.host_done(c.target, c.state, c.detail, c.seconds)
+            yield HostEvidence(
+                c.target, c.evidence, c.state, c.detail, c.collected_at, c.seconds, findings=tuple(findings)
             )
 
     return collect

@@ -68,6 +68,7 @@ class HostEvidence:
     collected_at: datetime | None = None
     seconds: float | None = None
     note: str = ""
+    findings: tuple[Finding, ...] | None = None  # already evaluated (by a collector worker process)
 
 
 def evaluate_host(
@@ -191,7 +192,11 @@ def run_audit(
                 seconds=host.seconds,
             )
         )
-        raw = evaluate_host(host.target, host.evidence, controls, config.knobs(host.target.operator))
+        raw = (
+            list(host.findings)
+            if host.findings is not None
+            else evaluate_host(host.target, host.evidence, controls, config.knobs(host.target.operator))
+        )
         if host.state is CollectionState.HOST_KEY_CHANGED:
             raw.append(host_key_finding(host))
         host_findings = [
@@ -318,6 +323,7 @@ def publish(
     *,
     lang: str | None = None,
     extras: CityExtras | None = None,
+    controls_by_id: Mapping[str, Control] | None = None,
 ) -> Path:
     """Write every bundle of a run and sign each one; atomic at the run level.
 
@@ -328,7 +334,9 @@ def publish(
     final = partial.parent / result.run.id
     try:
         bundles = [
-            write_operator_bundle(partial, templates_dir, result, op, lang=lang)
+            write_operator_bundle(
+                partial, templates_dir, result, op, lang=lang, controls_by_id=controls_by_id
+            )
             for op in operators_of(result.targets)
         ]
         bundles.append(write_city_bundle(partial, templates_dir, result, lang or "zh-CN", extras))

@@ -217,7 +217,9 @@ def test_cli_live_run_leaks_no_secret(lab, tmp_path: Path) -> None:  # type: ign
     assert doc["run"]["source"] == "live"
     assert {c["state"] for c in doc["collection"]} == {"ok"}
     mobile = json.loads((run_dir / "mobile" / "findings.json").read_text())
-    rekeyed = [f for f in mobile["findings"] if f["host"] == "f-rekeyed" and f["control_id"] == "SEC-COLL-001"]
+    rekeyed = [
+        f for f in mobile["findings"] if f["host"] == "f-rekeyed" and f["control_id"] == "SEC-COLL-001"
+    ]
     assert [(f["status"], f["severity"]) for f in rekeyed] == [("fail", "critical")]
     # replaying the stored evidence gives the same findings
     replay_latest = tmp_path / "REPLAY"

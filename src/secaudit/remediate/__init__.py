@@ -1,5 +1,19 @@
 """Remediation plans: per host, the failing controls' fixes as ordered command blocks."""
 
-from secaudit.remediate.plan import ControlFix, RemediationPlan, plan_for_host, render_plan
+from secaudit.remediate.plan import (
+    ControlFix,
+    RemediationPlan,
+    needs_plan,
+    plan_for_host,
+    render_plan,
+    running_config_text,
+)
 
-__all__ = ["ControlFix", "RemediationPlan", "plan_for_host", "render_plan"]
+__all__ = [
+    "ControlFix",
+    "RemediationPlan",
+    "needs_plan",
+    "plan_for_host",
+    "render_plan",
+    "running_config_text",
+]

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Literal
 
 from hier_config import HConfig, HConfigChild, MatchRule, get_hconfig, get_hconfig_from_dump
@@ -44,6 +45,7 @@ from hier_config.platforms.driver_base import HConfigDriverBase, HConfigDriverRu
 from hier_config.platforms.huawei_vrp.driver import HConfigDriverHuaweiVrp
 from pydantic import Field
 
+from secaudit.collect.text import command_slug, decode_output
 from secaudit.errors import ParseError
 from secaudit.models.base import Frozen
 from secaudit.models.control import Control, PlatformCheck
@@ -688,6 +690,25 @@ def fix_for(finding: Finding, control: Control | None, running: HConfig | None) 
         requires_values=(*placeholders(every), *redacted),
         notes=tuple(notes),
     )
+
+
+def needs_plan(findings: Iterable[Finding], host: str) -> bool:
+    """Does ``host`` have a fail or warn finding that is not waived (so a plan file is due)?
+
+    Examples:
+        >>> needs_plan([], "r1")
+        False
+    """
+    return any(f.host == host and f.status in _STATUS_ORDER and not f.waived for f in findings)
+
+
+def running_config_text(evidence_root: Path, host: str, platform: Platform | str) -> str | None:
+    """The host's running-configuration evidence (``<root>/<host>/<slug>.txt``), or ``None``."""
+    command = get_platform(platform).config_command
+    if command is None:
+        return None
+    path = evidence_root / host / f"{command_slug(command)}.txt"
+    return decode_output(path.read_bytes()) if path.is_file() else None
 
 
 def plan_for_host(  # noqa: PLR0917 - the signature the remediation issue asks for

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,9 +16,11 @@ from typing import Any
 from markupsafe import Markup
 
 from secaudit.inventory import operators_of
+from secaudit.models.control import Control
 from secaudit.models.enums import Phase, Severity, Status
 from secaudit.models.finding import Finding, RunResult
 from secaudit.models.target import Target
+from secaudit.remediate import needs_plan, plan_for_host, render_plan, running_config_text
 from secaudit.report.csv_out import render_csv
 from secaudit.report.html import labels, render
 from secaudit.report.json_doc import dumps, findings_document
@@ -60,6 +62,7 @@ def write_operator_bundle(
     operator: str,
     *,
     lang: str | None,
+    controls_by_id: Mapping[str, Control] | None = None,
 ) -> Path:
     """Write ``<run_dir>/<operator>/``: report.html, report.md, findings.json, findings.csv,
     junit.xml, findings.sarif and evidence/ (remediation/ is added by the pipeline)."""
@@ -86,6 +89,14 @@ def write_operator_bundle(
     (folder / "junit.xml").write_bytes(render_junit(result, operator))
     (folder / "findings.sarif").write_bytes(render_sarif(result, operator))
     copy_evidence(run_dir / "evidence", folder / "evidence", (t.name for t in targets))
+    if controls_by_id is not None:
+        for t in targets:
+            if not needs_plan(findings, t.name):
+                continue
+            running = running_config_text(run_dir / "evidence", t.name, t.platform)
+            plan = plan_for_host(t.name, t.platform, findings, controls_by_id, running, result.run.id)
+            (folder / "remediation").mkdir(exist_ok=True)
+            (folder / "remediation" / f"{t.name}.txt").write_text(render_plan(plan), encoding="utf-8")
     return folder
 
 
