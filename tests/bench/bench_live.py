@@ -60,8 +60,8 @@ def naive(paths: Path, sample: int) -> tuple[int, float]:
 
 def main() -> int:
     n = 1000 if os.environ.get("BENCH_FULL") else int(os.environ.get("BENCH_N", "200"))
-    processes = int(os.environ.get("BENCH_PROCESSES", "2"))
-    workers = int(os.environ.get("BENCH_WORKERS", "60"))
+    processes = int(os.environ.get("BENCH_PROCESSES", "3"))
+    workers = int(os.environ.get("BENCH_WORKERS", "100"))
     with tempfile.TemporaryDirectory(prefix="secaudit-bench-") as tmp:
         state = Path(tmp) / "lab"
         subprocess.run(

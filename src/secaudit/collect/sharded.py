@@ -57,10 +57,16 @@ def _run_chunk(job: ChunkJob) -> list[tuple[HostCollection, list[Finding]]]:
 
 
 def collect_sharded(
-    template: ChunkJob, processes: int, chunk_size: int = 25
+    template: ChunkJob, processes: int, chunk_size: int | None = None
 ) -> Iterator[tuple[HostCollection, list[Finding]]]:
-    """Split ``template.targets`` into chunks, collect and evaluate them on ``processes`` workers."""
+    """Split ``template.targets`` into chunks, collect and evaluate them on ``processes`` workers.
+
+    By default each process gets about two chunks: every chunk loads the inventory once, so
+    fewer, larger chunks cost less, while two per process still balance slow and fast devices.
+    """
     targets = template.targets
+    if chunk_size is None:
+        chunk_size = max(10, -(-len(targets) // (processes * 2)))
     chunks = [targets[i : i + chunk_size] for i in range(0, len(targets), chunk_size)]
     with ProcessPoolExecutor(max_workers=processes) as pool:
         futures = [
