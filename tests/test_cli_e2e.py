@@ -288,3 +288,85 @@ def test_remediation_plans_and_all_formats_in_bundle(demo_run) -> None:  # type:
     assert "SEC-MGMT-001" in plan
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert "remediation/uni-csr-jx01.txt" in {f["path"] for f in manifest["files"]}
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
+@pytest.mark.parametrize("suite", ["ecdsa-x509", "sm2"])
+def test_bundle_suites_verify_with_secaudit_and_openssl(suite: str, tmp_path: Path) -> None:
+    keys = tmp_path / "k"
+    assert cli("keys", "generate", "--suite", suite, "--out-dir", keys, "--name", "s").returncode == 0
+    latest = tmp_path / "LATEST"
+    signing = ("--key", keys / "s.key", *(("--cert", keys / "s.crt") if suite == "ecdsa-x509" else ()))
+    proc = cli(
+        "run",
+        "--offline",
+        EXAMPLES / "evidence",
+        "--inventory",
+        INVENTORY,
+        "--checks",
+        CHECKS,
+        "--templates",
+        TEMPLATES,
+        "--output",
+        tmp_path / "r",
+        *signing,
+        "--latest-file",
+        latest,
+        "--operator",
+        "telecom",
+        "--quiet",
+    )
+    assert proc.returncode in (0, 1, 3), proc.stderr
+    bundle = Path(latest.read_text().strip()) / "telecom"
+    manifest = bundle / "manifest.json"
+    if suite == "ecdsa-x509":
+        trust = tmp_path / "trust"
+        trust.mkdir()
+        shutil.copy(keys / "s.crt", trust / "s.crt")
+        assert cli("verify", bundle, "--trust", trust).returncode == 0
+        openssl = [
+            "openssl",
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(bundle / "manifest.p7s"),
+            "-content",
+            str(manifest),
+            "-CAfile",
+            str(keys / "s.crt"),
+            "-out",
+            "/dev/null",
+        ]
+    else:
+        assert cli("verify", bundle, "--pubkey", keys / "s.pub").returncode == 0
+        openssl = [
+            "openssl",
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            str(keys / "s.pub"),
+            "-rawin",
+            "-digest",
+            "sm3",
+            "-pkeyopt",
+            "distid:1234567812345678",
+            "-in",
+            str(manifest),
+            "-sigfile",
+            str(bundle / "manifest.sm2.sig"),
+        ]
+    assert subprocess.run(openssl, capture_output=True, check=False).returncode == 0
+    (bundle / "report.md").write_text("tampered")
+    tampered = cli(
+        "verify",
+        bundle,
+        *(("--trust", tmp_path / "trust") if suite == "ecdsa-x509" else ("--pubkey", keys / "s.pub")),
+    )
+    assert tampered.returncode == 1
+    assert "changed: report.md" in tampered.stdout
+    manifest.write_bytes(manifest.read_bytes().replace(b'"tool_version":"', b'"tool_version":"x'))
+    assert subprocess.run(openssl, capture_output=True, check=False).returncode != 0

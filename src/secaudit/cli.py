@@ -86,8 +86,11 @@ from secaudit.progress import RunProgress
 from secaudit.report.json_doc import dumps, findings_document
 from secaudit.report.summary import is_compliant, score, status_counts
 from secaudit.schedule import load_schedule, run_job, serve
-from secaudit.sign.keys import generate_keypair, load_private_key, load_public_key
+from secaudit.sign.keys import generate_keypair
 from secaudit.sign.manifest import MANIFEST, verify_bundle
+from secaudit.sign.sm2 import generate_sm2_keypair
+from secaudit.sign.suites import SIGNATURE_FILES, Verifier, load_signer
+from secaudit.sign.x509 import generate_identity
 
 app = typer.Typer(
     help="secaudit: audit OLTs, gateways and 5G edge routers against the dual-gigabit security baseline.",
@@ -235,7 +238,13 @@ def run(
     checks: Annotated[Path, typer.Option(help="Check catalogue folder")] = Path("checks"),
     templates: Annotated[Path, typer.Option(help="Report templates folder")] = Path("templates"),
     output: Annotated[Path, typer.Option(help="Where run folders are written")] = Path("reports"),
-    key: Annotated[Path | None, typer.Option(help="Ed25519 private key that signs the bundles")] = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(help="Private key that signs the bundles (Ed25519, SM2, or X.509 with --cert)"),
+    ] = None,
+    cert: Annotated[
+        Path | None, typer.Option(help="X.509 certificate of --key: sign with CMS (manifest.p7s)")
+    ] = None,
     key_passphrase_env: Annotated[
         str | None, typer.Option(help="Env var holding the key's passphrase")
     ] = None,
@@ -289,7 +298,7 @@ def run(
             _die(f"{offline}: evidence folder not found")
         if key is None:
             _die("--key is required: every bundle is signed (create one with `secaudit keys generate`)")
-        private_key = load_private_key(key, _passphrase(key_passphrase_env))
+        private_key = load_signer(key, _passphrase(key_passphrase_env), cert)
         catalogue, the_profile, controls, tailoring = _selection(checks, profile, phase, tag, control)
         ids = {c.id for c in catalogue.controls}
         inv = load_inventory(
@@ -465,15 +474,27 @@ def _live_collector(
 @app.command()
 def verify(
     bundle: Annotated[Path, typer.Argument(help="A bundle folder (or a run folder holding bundles)")],
-    pubkey: Annotated[Path, typer.Option(help="Ed25519 public key (PEM)")],
+    pubkey: Annotated[Path | None, typer.Option(help="Pinned public key (Ed25519 or SM2, PEM)")] = None,
+    trust: Annotated[
+        Path | None,
+        typer.Option(help="Trust directory (CA/signer certificates, revoked.txt) for X.509 bundles"),
+    ] = None,
 ) -> None:
-    """Verify a signed bundle: exit 0 intact, 1 invalid (names what changed), 2 usage error."""
+    """Verify a signed bundle: exit 0 intact, 1 invalid (names what changed), 2 usage error.
+
+    The suite comes from the manifest: Ed25519 and SM2 need --pubkey, X.509/CMS needs --trust.
+    """
 
     def body() -> int:
-        public_key = load_public_key(pubkey)
+        if pubkey is None and trust is None:
+            _die("give --pubkey FILE (Ed25519/SM2) or --trust DIR (X.509)")
+        for path in (pubkey, trust):
+            if path is not None and not path.exists():
+                _die(f"{path}: not found")
+        public_key = Verifier(pubkey=pubkey, trust=trust)
         if not bundle.is_dir():
             _die(f"{bundle}: not a folder")
-        if (bundle / MANIFEST).exists() or (bundle / "manifest.sig").exists():
+        if (bundle / MANIFEST).exists() or any((bundle / n).exists() for n in SIGNATURE_FILES.values()):
             targets = [bundle]
         else:
             targets = sorted(p for p in bundle.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -485,7 +506,7 @@ def verify(
             if report.ok and report.manifest is not None:
                 out.print(
                     f"OK       {b} ({len(report.manifest.files)} files, run {report.manifest.run_id}, "
-                    f"key {report.manifest.key_id[:16]})"
+                    f"{report.manifest.algorithm}, signed by {report.signer} at {report.manifest.signed_at})"
                 )
             else:
                 bad += 1
@@ -1058,12 +1079,40 @@ def keys_generate(
     passphrase_env: Annotated[
         str | None, typer.Option(help="Env var holding a passphrase for the private key")
     ] = None,
+    suite: Annotated[
+        str, typer.Option(help="ed25519 (default), ecdsa-x509 (self-signed certificate), sm2")
+    ] = "ed25519",
+    common_name: Annotated[
+        str, typer.Option(help="Certificate subject CN (ecdsa-x509)")
+    ] = "secaudit auditor",
+    organization: Annotated[str | None, typer.Option(help="Certificate subject O (ecdsa-x509)")] = None,
+    days: Annotated[int, typer.Option(help="Certificate validity (ecdsa-x509)")] = 730,
 ) -> None:
-    """Create an Ed25519 key pair (private key mode 0600)."""
+    """Create a signing key pair (private key mode 0600, optionally passphrase-encrypted).
+
+    ed25519: <name>.key/.pub; ecdsa-x509: <name>.key/.crt (P-256, self-signed; or import an
+    organisation CA's certificate with `run --key K --cert C`); sm2: <name>.key/.pub (PKCS#8/SPKI).
+    """
 
     def body() -> int:
-        private_path, public_path, kid = generate_keypair(out_dir, name, _passphrase(passphrase_env))
-        out.print(f"private key {private_path} (0600)\npublic key  {public_path}\nkey id      {kid}")
+        passphrase = _passphrase(passphrase_env)
+        if suite == "ed25519":
+            private_path, public_path, kid = generate_keypair(out_dir, name, passphrase)
+        elif suite == "ecdsa-x509":
+            ident = generate_identity(
+                out_dir,
+                name,
+                common_name=common_name,
+                organization=organization,
+                days=days,
+                passphrase=passphrase,
+            )
+            private_path, public_path, kid = ident.key_path, ident.cert_path, ident.key_id
+        elif suite == "sm2":
+            private_path, public_path, kid = generate_sm2_keypair(out_dir, name, passphrase)
+        else:
+            _die(f"--suite must be ed25519, ecdsa-x509 or sm2, not {suite!r}")
+        out.print(f"private key {private_path} (0600)\npublic      {public_path}\nkey id      {kid}")
         return 0
 
     _guard(body)

@@ -44,6 +44,7 @@ from secaudit.models.target import OperatorInfo, Target
 from secaudit.parse.evidence import parse_evidence
 from secaudit.report.bundle import CityExtras, write_city_bundle, write_operator_bundle
 from secaudit.sign.manifest import RunStamp, sign_bundle
+from secaudit.sign.suites import Signer
 
 
 def new_run_id(now: datetime) -> str:
@@ -319,7 +320,7 @@ def publish(
     result: RunResult,
     partial: Path,
     templates_dir: Path,
-    private_key: Ed25519PrivateKey | None,
+    private_key: Signer | Ed25519PrivateKey | None,
     *,
     lang: str | None = None,
     extras: CityExtras | None = None,

@@ -113,9 +113,8 @@ def main() -> int:
     rate = n / elapsed
     print(f"devices: {n} (lab, {processes} collector processes x {workers} sessions)")
     print(f"naive sequential netmiko: {naive_n} devices in {naive_s:.1f} s = {naive_rate:.2f} devices/s")
-    print(
-        f"secaudit end to end (collect, evaluate, report, sign): {n} devices in {elapsed:.1f} s = {rate:.2f} devices/s"
-    )
+    print(f"secaudit end to end (collect, evaluate, report, sign): {n} devices in {elapsed:.1f} s", end="")
+    print(f" = {rate:.2f} devices/s")
     print(f"speedup: {rate / naive_rate:.1f}")
     return 0
 

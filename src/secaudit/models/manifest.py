@@ -11,7 +11,9 @@ class FileDigest(Frozen):
     """One file of a bundle."""
 
     path: str
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="file digest (SHA-256, or SM3 in the sm2 suite)"
+    )
     size: int = Field(ge=0)
 
 
@@ -28,4 +30,6 @@ class Manifest(Frozen):
     signed_at: str
     key_id: str
     algorithm: str = "ed25519"
+    digest: str = Field(default="sha256", pattern=r"^(sha256|sm3)$", description="file digest algorithm")
+    sm2_id: str | None = None
     files: tuple[FileDigest, ...]

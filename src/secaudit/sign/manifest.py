@@ -8,21 +8,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import ValidationError
 
 from secaudit.errors import SigningError, VerificationError
 from secaudit.models.manifest import FileDigest, Manifest
 from secaudit.sign.keys import key_id
+from secaudit.sign.suites import SIGNATURE_FILES, SM2_ID, Signer, Verifier
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
-RESERVED = frozenset({MANIFEST, SIGNATURE})
+RESERVED = frozenset({MANIFEST, SIGNATURE, "manifest.p7s", "manifest.sm2.sig"})
 
 
 def canonical_bytes(manifest: Manifest) -> bytes:
     """Canonical JSON: sorted keys, no insignificant whitespace, UTF-8, one trailing newline.
+
+    Fields that are ``None`` are left out, so adding an optional field never changes the bytes
+    of a manifest that does not use it.
 
     Examples:
         >>> m = Manifest(bundle="b", run_id="r", tool_version="0", checks_digest="c", started_at="s",
@@ -30,24 +34,29 @@ def canonical_bytes(manifest: Manifest) -> bytes:
         >>> canonical_bytes(m)[:30]
         b'{"algorithm":"ed25519","bundle'
     """
-    data = manifest.model_dump(mode="json")
+    data = manifest.model_dump(mode="json", exclude_none=True)
     return (json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n").encode(
         "utf-8"
     )
 
 
-def _digest(path: Path) -> FileDigest:
+def _digest(path: Path, algorithm: str) -> tuple[str, int]:
+    if algorithm == "sm3":
+        sm3 = hashes.Hash(hashes.SM3())
+        data = path.read_bytes()
+        sm3.update(data)
+        return sm3.finalize().hex(), len(data)
     sha = hashlib.sha256()
     size = 0
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
             sha.update(chunk)
             size += len(chunk)
-    return FileDigest(path="", sha256=sha.hexdigest(), size=size)
+    return sha.hexdigest(), size
 
 
-def scan_files(bundle: Path) -> dict[str, FileDigest]:
-    """Digest every regular file under ``bundle`` except the manifest and signature.
+def scan_files(bundle: Path, algorithm: str = "sha256") -> dict[str, FileDigest]:
+    """Digest every regular file under ``bundle`` except the manifest and signatures.
 
     Symlinks are refused: a bundle must not point outside itself.
     """
@@ -58,8 +67,8 @@ def scan_files(bundle: Path) -> dict[str, FileDigest]:
             raise VerificationError(f"{bundle}: symlink {rel!r} in bundle; bundles hold regular files only")
         if not path.is_file() or rel in RESERVED:
             continue
-        digest = _digest(path)
-        files[rel] = FileDigest(path=rel, sha256=digest.sha256, size=digest.size)
+        digest, size = _digest(path, algorithm)
+        files[rel] = FileDigest(path=rel, sha256=digest, size=size)
     return files
 
 
@@ -74,9 +83,13 @@ class RunStamp:
     finished_at: str
 
 
-def sign_bundle(bundle: Path, private_key: Ed25519PrivateKey, stamp: RunStamp) -> Manifest:
-    """Write ``manifest.json`` (canonical bytes) and ``manifest.sig`` (raw 64-byte Ed25519)."""
-    files = scan_files(bundle)
+def sign_bundle(bundle: Path, signer: Signer | Ed25519PrivateKey, stamp: RunStamp) -> Manifest:
+    """Write the signer's public material, ``manifest.json`` (canonical bytes) and the signature."""
+    if isinstance(signer, Ed25519PrivateKey):
+        signer = Signer("ed25519", key_id(signer.public_key()), "sha256", ed25519=signer)
+    for name, data in signer.extra_files.items():
+        (bundle / name).write_bytes(data)
+    files = scan_files(bundle, signer.digest)
     manifest = Manifest(
         bundle=bundle.name,
         run_id=stamp.run_id,
@@ -85,12 +98,15 @@ def sign_bundle(bundle: Path, private_key: Ed25519PrivateKey, stamp: RunStamp) -
         started_at=stamp.started_at,
         finished_at=stamp.finished_at,
         signed_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        key_id=key_id(private_key.public_key()),
+        key_id=signer.key_id,
+        algorithm=signer.suite,
+        digest=signer.digest,
+        sm2_id=SM2_ID if signer.suite == "sm2" else None,
         files=tuple(files[k] for k in sorted(files)),
     )
     data = canonical_bytes(manifest)
     (bundle / MANIFEST).write_bytes(data)
-    (bundle / SIGNATURE).write_bytes(private_key.sign(data))
+    (bundle / signer.signature_file).write_bytes(signer.sign(data))
     return manifest
 
 
@@ -101,6 +117,7 @@ class VerifyReport:
     bundle: Path
     manifest: Manifest | None
     problems: tuple[str, ...]
+    signer: str = ""
 
     @property
     def ok(self) -> bool:
@@ -108,41 +125,38 @@ class VerifyReport:
         return not self.problems
 
 
-def verify_bundle(bundle: Path, public_key: Ed25519PublicKey) -> VerifyReport:
-    """Check signature, canonical form, key id and every file (added, removed, changed)."""
+def verify_bundle(bundle: Path, verifier: Verifier | Ed25519PublicKey) -> VerifyReport:
+    """Check signature (per the manifest's suite), canonical form, key id and every file."""
+    if isinstance(verifier, Ed25519PublicKey):
+        verifier = Verifier(ed25519_key=verifier)
     if not bundle.is_dir():
         raise SigningError(f"{bundle}: not a bundle folder")
-    mpath, spath = bundle / MANIFEST, bundle / SIGNATURE
-    problems: list[str] = []
+    mpath = bundle / MANIFEST
     if not mpath.is_file():
         return VerifyReport(bundle, None, (f"{MANIFEST} is missing",))
-    if not spath.is_file():
-        return VerifyReport(bundle, None, (f"{SIGNATURE} is missing",))
     data = mpath.read_bytes()
-    try:
-        public_key.verify(spath.read_bytes(), data)
-    except InvalidSignature:
-        problems.append(
-            f"{SIGNATURE} does not verify over {MANIFEST} with this public key "
-            "(manifest or signature changed, or wrong key)"
-        )
     try:
         manifest = Manifest.model_validate_json(data)
     except ValidationError as exc:
-        return VerifyReport(
-            bundle, None, (*problems, f"{MANIFEST} is not a valid manifest: {exc.errors()[0]['msg']}")
+        return VerifyReport(bundle, None, (f"{MANIFEST} is not a valid manifest: {exc.errors()[0]['msg']}",))
+    problems: list[str] = []
+    signer = ""
+    sig_name = SIGNATURE_FILES.get(manifest.algorithm, SIGNATURE)
+    spath = bundle / sig_name
+    if not spath.is_file():
+        return VerifyReport(bundle, manifest, (f"{sig_name} is missing",))
+    try:
+        signer = verifier.check(
+            manifest.algorithm, manifest.key_id, data, spath.read_bytes(), manifest.sm2_id
         )
+    except VerificationError as exc:
+        problems.append(str(exc))
     if canonical_bytes(manifest) != data:
         problems.append(f"{MANIFEST} is not in canonical form (it was re-written after signing)")
-    if manifest.key_id != key_id(public_key):
-        problems.append(
-            f"manifest was signed by key {manifest.key_id[:16]}…, "
-            f"not by the given key {key_id(public_key)[:16]}…"
-        )
     try:
-        actual = scan_files(bundle)
+        actual = scan_files(bundle, manifest.digest)
     except VerificationError as exc:
-        return VerifyReport(bundle, manifest, (*problems, str(exc)))
+        return VerifyReport(bundle, manifest, (*problems, str(exc)), signer)
     listed = {f.path: f for f in manifest.files}
     for path in sorted(set(listed) - set(actual)):
         problems.append(f"removed: {path}")
@@ -151,4 +165,4 @@ def verify_bundle(bundle: Path, public_key: Ed25519PublicKey) -> VerifyReport:
     for path in sorted(set(listed) & set(actual)):
         if listed[path].sha256 != actual[path].sha256 or listed[path].size != actual[path].size:
             problems.append(f"changed: {path}")
-    return VerifyReport(bundle, manifest, tuple(problems))
+    return VerifyReport(bundle, manifest, tuple(problems), signer)
