@@ -8,7 +8,7 @@ KEYDIR := .secaudit/keys
 DEMO_OUT := reports
 LAB_DIR ?= /tmp/secaudit-lab-$(shell id -u)
 
-.PHONY: demo demo-offline bench test lint typecheck pytest venv clean
+.PHONY: demo demo-offline bench test lint typecheck pytest venv clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+# Browser tests use Debian's chromium; install it when missing (CI runs as root).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	  || echo "warning: chromium could not be installed; browser tests will be skipped"; }
+
+pytest: $(STAMP) chromium
 	$(BIN)/pytest
 
 test: lint typecheck pytest

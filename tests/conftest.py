@@ -23,3 +23,44 @@ def catalogue():  # type: ignore[no-untyped-def]
     from secaudit.evaluate.loader import load_catalogue
 
     return load_catalogue(CHECKS)
+
+
+@pytest.fixture(scope="session")
+def demo_run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A signed offline run over examples/evidence (shared by browser tests)."""
+    import subprocess
+    import sys
+
+    tmp = tmp_path_factory.mktemp("demo")
+    cli = [sys.executable, "-m", "secaudit"]
+    subprocess.run(
+        [*cli, "keys", "generate", "--out-dir", str(tmp / "k"), "--name", "d"],
+        check=True,
+        capture_output=True,
+    )
+    latest = tmp / "LATEST"
+    subprocess.run(
+        [
+            *cli,
+            "run",
+            "--offline",
+            str(EXAMPLES / "evidence"),
+            "--inventory",
+            str(INVENTORY),
+            "--checks",
+            str(CHECKS),
+            "--templates",
+            str(TEMPLATES),
+            "--output",
+            str(tmp / "r"),
+            "--key",
+            str(tmp / "k" / "d.key"),
+            "--latest-file",
+            str(latest),
+            "--kpi",
+            str(EXAMPLES / "kpi-declared.yaml"),
+            "--quiet",
+        ],
+        check=False,
+    )
+    return Path(latest.read_text().strip())
