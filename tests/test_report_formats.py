@@ -12,6 +12,7 @@ import hashlib
 import html as html_mod
 import io
 import json
+import pathlib
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -598,3 +599,14 @@ def test_empty_digest_constants() -> None:
 def test_golden_files_are_exactly_those_rendered() -> None:
     names = {p.name for p in GOLDEN.iterdir()} if GOLDEN.is_dir() else set()
     assert names == set(RENDERERS)
+
+
+def test_html_report_keeps_device_strings_inert(result: RunResult, tmp_path: pathlib.Path) -> None:
+    from secaudit.report.bundle import write_operator_bundle
+
+    (tmp_path / "evidence").mkdir()
+    folder = write_operator_bundle(tmp_path, TEMPLATES, result, "telecom", lang="en")
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert html.count("<script>") == 1  # only the report's own filter script

@@ -264,3 +264,36 @@ def test_cli_live_run_leaks_no_secret(lab, tmp_path: Path) -> None:  # type: ign
             for f in json.loads((replay / op / "findings.json").read_text())["findings"]
         }
         assert a == b
+
+
+def test_scheduled_job_against_the_lab(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from secaudit.schedule import Defaults, Job, run_job
+
+    _, paths, _ = lab
+    keys = tmp_path / "k"
+    subprocess.run(
+        [sys.executable, "-m", "secaudit", "keys", "generate", "--out-dir", str(keys), "--name", "s"],
+        check=True,
+    )
+    defaults = Defaults(
+        inventory=paths.inventory,
+        checks=CHECKS,
+        templates=TEMPLATES,
+        output=tmp_path / "reports",
+        key=keys / "s.key",
+        secrets=paths.secrets,
+        known_hosts_dir=paths.known_hosts,
+        keep_runs=1,
+        lock=tmp_path / "reports" / ".lock",
+    )
+    job = Job(name="lab-nightly", cron="0 2 * * *", hosts=("ok-huawei-smartax", "ok-cisco-xr"))
+    first = run_job(job, defaults)
+    second = run_job(job, defaults)
+    assert first.exit_code in (0, 1, 3)
+    assert second.run_dir is not None
+    assert second.run_dir.is_dir()
+    runs = [p for p in (tmp_path / "reports").iterdir() if p.is_dir() and p.name[0].isdigit()]
+    assert runs == [second.run_dir]  # keep_runs: 1
+    doc = json.loads((second.run_dir / "telecom" / "findings.json").read_text())
+    assert doc["run"]["source"] == "live"
+    assert {c["state"] for c in doc["collection"]} == {"ok"}
