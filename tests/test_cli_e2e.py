@@ -370,3 +370,51 @@ def test_bundle_suites_verify_with_secaudit_and_openssl(suite: str, tmp_path: Pa
     assert "changed: report.md" in tampered.stdout
     manifest.write_bytes(manifest.read_bytes().replace(b'"tool_version":"', b'"tool_version":"x'))
     assert subprocess.run(openssl, capture_output=True, check=False).returncode != 0
+
+
+def test_verify_replay_rederives_findings_and_catches_a_dishonest_resign(tmp_path: Path) -> None:
+    from secaudit.sign.keys import load_private_key
+    from secaudit.sign.manifest import RunStamp, sign_bundle
+
+    keys = tmp_path / "k"
+    assert cli("keys", "generate", "--out-dir", keys, "--name", "r").returncode == 0
+    latest = tmp_path / "LATEST"
+    cli(
+        "run",
+        "--offline",
+        EXAMPLES / "evidence",
+        "--inventory",
+        INVENTORY,
+        "--checks",
+        CHECKS,
+        "--templates",
+        TEMPLATES,
+        "--output",
+        tmp_path / "out",
+        "--key",
+        keys / "r.key",
+        "--latest-file",
+        latest,
+        "--operator",
+        "unicom",
+        "--waivers",
+        EXAMPLES / "waivers.yaml",
+        "--quiet",
+    )
+    bundle = Path(latest.read_text().strip()) / "unicom"
+    for name in ("run.json", "inventory.json", "waivers.json", "attestations.json"):
+        assert (bundle / "provenance" / name).is_file()
+    assert (bundle / "provenance" / "catalogue" / "controls" / "mgmt" / "SEC-MGMT-001.yaml").is_file()
+    ok = cli("verify", bundle, "--pubkey", keys / "r.pub", "--replay")
+    assert ok.returncode == 0, ok.stdout
+    assert "re-derived from the evidence" in ok.stdout
+    doc = json.loads((bundle / "findings.json").read_text())
+    for f in doc["findings"]:
+        if f["host"] == "uni-csr-jx01" and f["control_id"] == "SEC-MGMT-001":
+            f["status"] = "pass"
+    (bundle / "findings.json").write_text(json.dumps(doc))
+    (bundle / "manifest.json").unlink()  # re-sign as a dishonest signer holding the key would
+    sign_bundle(bundle, load_private_key(keys / "r.key"), RunStamp(doc["run"]["id"], "0", "0" * 64, "s", "f"))
+    forged = cli("verify", bundle, "--pubkey", keys / "r.pub", "--replay")
+    assert forged.returncode == 1
+    assert "uni-csr-jx01 SEC-MGMT-001: recorded pass" in forged.stdout

@@ -73,6 +73,7 @@ from secaudit.models.profile import Profile, Selection, Tailoring
 from secaudit.models.target import Target
 from secaudit.pipeline import (
     HostEvidence,
+    Provenance,
     RunConfig,
     city_extras,
     exit_code,
@@ -83,6 +84,7 @@ from secaudit.pipeline import (
 )
 from secaudit.platforms import get_platform
 from secaudit.progress import RunProgress
+from secaudit.replay import replay as replay_bundle
 from secaudit.report.json_doc import dumps, findings_document
 from secaudit.report.summary import is_compliant, score, status_counts
 from secaudit.schedule import load_schedule, run_job, serve
@@ -359,6 +361,19 @@ def run(
             extras = city_extras(result, config.city_targets, kpis, coverage)
             trend = _record_history(result, history_db or output / DEFAULT_DB_NAME, progress)
             extras = dataclasses.replace(extras, trend_svg=trend)
+            params = {
+                "profile": profile,
+                "phases": phase or [],
+                "tags": tag or [],
+                "controls": control or [],
+                "operators": operator or [],
+                "roles": role or [],
+                "sites": site or [],
+                "hosts": host or [],
+                "source": source.value,
+                "lang": lang,
+                "offline": str(offline) if offline else None,
+            }
             run_dir = publish(
                 result,
                 partial,
@@ -367,6 +382,7 @@ def run(
                 lang=lang,
                 extras=extras,
                 controls_by_id=catalogue.by_id(),
+                provenance=Provenance(checks, params, config.waivers, config.attestations),
             )
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
@@ -479,6 +495,10 @@ def verify(
         Path | None,
         typer.Option(help="Trust directory (CA/signer certificates, revoked.txt) for X.509 bundles"),
     ] = None,
+    replay: Annotated[
+        bool,
+        typer.Option(help="Also re-evaluate each operator bundle's evidence with its recorded catalogue"),
+    ] = False,
 ) -> None:
     """Verify a signed bundle: exit 0 intact, 1 invalid (names what changed), 2 usage error.
 
@@ -513,6 +533,20 @@ def verify(
                 out.print(f"INVALID  {b}")
                 for problem in report.problems:
                     out.print(f"  - {problem}")
+                continue
+            if replay and (b / "provenance").is_dir():
+                replayed = replay_bundle(b)
+                for note in replayed.notes:
+                    out.print(f"  note: {note}")
+                if replayed.differences:
+                    bad += 1
+                    out.print(
+                        f"REPLAY   {b}: {len(replayed.differences)} of {replayed.checked} findings differ"
+                    )
+                    for diff in replayed.differences[:50]:
+                        out.print(f"  - {diff}")
+                else:
+                    out.print(f"REPLAY   {b}: all {replayed.checked} findings re-derived from the evidence")
         return 1 if bad else 0
 
     _guard(body)

@@ -42,6 +42,7 @@ from secaudit.models.knobs import Knobs
 from secaudit.models.profile import Attestation, Profile, Tailoring, Waiver
 from secaudit.models.target import OperatorInfo, Target
 from secaudit.parse.evidence import parse_evidence
+from secaudit.provenance import write_provenance
 from secaudit.report.bundle import CityExtras, write_city_bundle, write_operator_bundle
 from secaudit.sign.manifest import RunStamp, sign_bundle
 from secaudit.sign.suites import Signer
@@ -316,6 +317,16 @@ def partial_dir(output_root: Path, run_id: str) -> Path:
     return partial
 
 
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """What goes into each operator bundle's ``provenance/`` (see :mod:`secaudit.provenance`)."""
+
+    checks_root: Path
+    params: Mapping[str, Any]
+    waivers: tuple[Waiver, ...] = ()
+    attestations: tuple[Attestation, ...] = ()
+
+
 def publish(
     result: RunResult,
     partial: Path,
@@ -325,6 +336,7 @@ def publish(
     lang: str | None = None,
     extras: CityExtras | None = None,
     controls_by_id: Mapping[str, Control] | None = None,
+    provenance: Provenance | None = None,
 ) -> Path:
     """Write every bundle of a run and sign each one; atomic at the run level.
 
@@ -340,6 +352,17 @@ def publish(
             )
             for op in operators_of(result.targets)
         ]
+        if provenance is not None:
+            for bundle in bundles:
+                write_provenance(
+                    bundle,
+                    result,
+                    [t for t in result.targets if t.operator == bundle.name],
+                    checks_root=provenance.checks_root,
+                    params=provenance.params,
+                    waivers=provenance.waivers,
+                    attestations=provenance.attestations,
+                )
         bundles.append(write_city_bundle(partial, templates_dir, result, lang or "zh-CN", extras))
         if (partial / "evidence").is_dir():
             bundles.append(partial / "evidence")
