@@ -62,6 +62,7 @@ demo-offline: $(STAMP) $(KEYDIR)/demo.key
 	  --output $(DEMO_OUT) --waivers examples/waivers.yaml --kpi examples/kpi-declared.yaml || test $$? -ne 2
 
 bench: $(STAMP)
+	$(BIN)/python tests/bench/bench_reports.py 1000
 	$(BIN)/python tests/bench/bench_live.py
 
 clean:
