@@ -297,3 +297,65 @@ def test_scheduled_job_against_the_lab(lab, tmp_path: Path) -> None:  # type: ig
     doc = json.loads((second.run_dir / "telecom" / "findings.json").read_text())
     assert doc["run"]["source"] == "live"
     assert {c["state"] for c in doc["collection"]} == {"ok"}
+
+
+def test_killed_run_leaves_nothing_that_verifies(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import signal
+    import time
+
+    _, paths, _ = lab
+    keys = tmp_path / "k"
+    subprocess.run(
+        [sys.executable, "-m", "secaudit", "keys", "generate", "--out-dir", str(keys), "--name", "x"],
+        check=True,
+    )
+    out = tmp_path / "reports"
+    for delay in (0.5, 2.0, 4.0):
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "secaudit",
+                "run",
+                "--inventory",
+                str(paths.inventory),
+                "--checks",
+                str(CHECKS),
+                "--templates",
+                str(TEMPLATES),
+                "--output",
+                str(out),
+                "--key",
+                str(keys / "x.key"),
+                "--secrets",
+                str(paths.secrets),
+                "--known-hosts-dir",
+                str(paths.known_hosts),
+                "--timeout",
+                "6",
+                "--quiet",
+                "--host",
+                "ok-*",
+                "--host",
+                "f-hang",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert (
+        not [p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")] if out.exists() else True
+    )
+    for bundle in out.glob(".partial-*/*") if out.exists() else []:
+        if (bundle / "manifest.json").is_file():
+            res = subprocess.run(
+                [sys.executable, "-m", "secaudit", "verify", str(bundle), "--pubkey", str(keys / "x.pub")],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert res.returncode == 1
+            assert "incomplete run" in res.stdout

@@ -127,3 +127,12 @@ def test_group_readable_key_refused(keys: tuple[Path, Path]) -> None:
 def test_refuses_to_overwrite(tmp_path: Path, keys: tuple[Path, Path]) -> None:
     with pytest.raises(SigningError, match="already exists"):
         generate_keypair(keys[0].parent, "t")
+
+
+def test_bundle_of_an_incomplete_run_never_verifies(tmp_path: Path, keys: tuple[Path, Path]) -> None:
+    b = tmp_path / ".partial-20260101T000000Z-abcdef" / "telecom"
+    b.mkdir(parents=True)
+    (b / "report.html").write_text("x")
+    sign_bundle(b, load_private_key(keys[0]), STAMP)
+    found = problems(b, keys)
+    assert found == ("bundle belongs to an incomplete run (.partial-*: never renamed into place)",)

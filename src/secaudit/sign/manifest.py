@@ -131,6 +131,10 @@ def verify_bundle(bundle: Path, verifier: Verifier | Ed25519PublicKey) -> Verify
         verifier = Verifier(ed25519_key=verifier)
     if not bundle.is_dir():
         raise SigningError(f"{bundle}: not a bundle folder")
+    if any(part.startswith(".partial-") for part in bundle.resolve().parts):
+        return VerifyReport(
+            bundle, None, ("bundle belongs to an incomplete run (.partial-*: never renamed into place)",)
+        )
     mpath = bundle / MANIFEST
     if not mpath.is_file():
         return VerifyReport(bundle, None, (f"{MANIFEST} is missing",))
