@@ -22,7 +22,7 @@ from secaudit.models.finding import Finding, RunResult
 from secaudit.models.target import Target
 from secaudit.remediate import needs_plan, plan_for_host, render_plan, running_config_text
 from secaudit.report.csv_out import render_csv
-from secaudit.report.html import labels, render
+from secaudit.report.html import render
 from secaudit.report.json_doc import dumps, findings_document
 from secaudit.report.junit import render_junit
 from secaudit.report.markdown import render_markdown
@@ -76,7 +76,6 @@ def write_operator_bundle(
     language = lang or info.lang
     context = {
         "lang": language,
-        "L": labels(templates_dir, language),
         "run": doc["run"],
         "operator": info.model_dump(mode="json"),
         "summary": doc["summary"],
@@ -183,7 +182,6 @@ def write_city_bundle(
     (folder / "overview.json").write_bytes(dumps(overview))
     context = {
         "lang": lang,
-        "L": labels(templates_dir, lang),
         "run": run,
         "operators": rows,
         "statuses": [s.value for s in Status],

@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from secaudit.errors import ReportError
 from secaudit.models.finding import Finding, RunResult
-from secaudit.report.html import labels
+from secaudit.report.html import I18N_CONTEXT, install_i18n
 from secaudit.report.json_doc import findings_document
 from secaudit.report.summary import is_compliant
 
@@ -85,7 +85,7 @@ def md_codeblock(lines: Iterable[object], info: str = "text") -> str:
 
 
 @cache
-def _env(templates_dir: str) -> Environment:
+def _env(templates_dir: str, lang: str) -> Environment:
     # Autoescape off on purpose: this is Markdown. Escaping is explicit, through the filters.
     env = Environment(
         loader=FileSystemLoader(templates_dir),
@@ -97,7 +97,7 @@ def _env(templates_dir: str) -> Environment:
     )
     env.filters["md_escape"] = md_escape
     env.filters["md_codeblock"] = md_codeblock
-    return env
+    return install_i18n(env, templates_dir, lang)
 
 
 def _sorted_findings(result: RunResult, operator: str) -> list[Finding]:
@@ -129,7 +129,7 @@ def _context(result: RunResult, operator: str, templates_dir: Path, lang: str) -
         )
     return {
         "lang": lang,
-        "L": labels(templates_dir, lang),
+        **I18N_CONTEXT,
         "run": doc["run"],
         "operator": result.operators[operator].model_dump(mode="json"),
         "summary": doc["summary"],
@@ -150,7 +150,7 @@ def render_markdown(result: RunResult, operator: str, templates_dir: Path, lang:
     language = lang or result.operators[operator].lang
     context = _context(result, operator, templates_dir, language)
     try:
-        text = _env(str(templates_dir)).get_template(TEMPLATE).render(**context)
+        text = _env(str(templates_dir), language).get_template(TEMPLATE).render(**context)
     except TemplateError as exc:
         raise ReportError(f"{templates_dir / TEMPLATE}: {exc}") from None
     return text.encode("utf-8")

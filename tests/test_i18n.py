@@ -1,0 +1,41 @@
+"""gettext catalogues: every UI text of the templates is translated to zh-CN, nothing stale."""
+
+from __future__ import annotations
+
+import re
+
+from babel.messages.pofile import read_po
+
+from secaudit.report.html import PHASE_TEXT, STATUS_TEXT, WAIVER_TEXT, translate
+
+from conftest import TEMPLATES
+
+PO = TEMPLATES / "locale" / "zh_CN" / "LC_MESSAGES" / "secaudit.po"
+LITERAL = re.compile(r'_\("((?:[^"\\]|\\.)*)"\)')
+
+
+def _msgids_in_templates() -> set[str]:
+    found: set[str] = set()
+    for path in TEMPLATES.rglob("*.j2"):
+        found |= {
+            m.encode().decode("unicode_escape") for m in LITERAL.findall(path.read_text(encoding="utf-8"))
+        }
+    return found | set(STATUS_TEXT.values()) | set(PHASE_TEXT.values()) | set(WAIVER_TEXT.values())
+
+
+def test_every_template_text_is_translated() -> None:
+    with PO.open("rb") as handle:
+        catalog = read_po(handle)
+    translated = {m.id: m.string for m in catalog if m.id}
+    used = _msgids_in_templates()
+    missing = sorted(used - set(translated))
+    assert not missing, f"no zh_CN translation for: {missing}"
+    empty = sorted(k for k in used if not translated[k])
+    assert not empty, f"empty zh_CN translation for: {empty}"
+    stale = sorted(set(translated) - used)
+    assert not stale, f"catalogue entries no template uses: {stale}"
+
+
+def test_languages_from_one_template() -> None:
+    assert translate(TEMPLATES, "zh-CN")("Compliant") == "合规"
+    assert translate(TEMPLATES, "en")("Compliant") == "Compliant"
