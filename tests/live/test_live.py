@@ -6,6 +6,7 @@ collection, isolation of a hung device, and planted secrets that must not appear
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -29,6 +30,8 @@ from secaudit.pipeline import evaluate_host
 from conftest import CHECKS, TEMPLATES
 
 PASSWORD = "Pl4nted-Lab-Passw0rd-7"  # planted: must never appear in any output
+# Secrets planted in a device's configuration (TACACS key, SNMP community, local password, BGP key)
+PLANTED = ("PlantedTacacsKey9x", "PlantedCommunity9x", "PlantedUserPw9x", "PlantedBgpKey9x")
 CATALOGUE = load_catalogue(CHECKS)
 FAULTS = {
     "f-wrongpw": ("huawei_vrp", FaultMode.WRONG_PASSWORD, CollectionState.AUTH_FAILED),
@@ -55,6 +58,20 @@ def _fleet() -> list[FleetDevice]:
         )
         for platform in FAMILIES
     ]
+    leaky = _device(
+        "leaky-vrp", "huawei_vrp", "telecom", "lab", password=PASSWORD, variants=(), fault=FaultMode.NONE
+    )
+    config = leaky.spec.outputs["display current-configuration"]
+    config = config.replace(
+        "hwtacacs-server shared-key cipher %^%#REDACTED%^%#", f"hwtacacs-server shared-key {PLANTED[0]}", 1
+    ).replace(
+        "\n#\nreturn",
+        f"\n#\nsnmp-agent community read {PLANTED[1]}\n#\naaa\n local-user noc password simple {PLANTED[2]}\n"
+        f"#\nbgp 65001\n peer 10.0.0.9 password simple {PLANTED[3]}\n#\nreturn",
+    )
+    assert all(secret in config for secret in PLANTED)
+    outputs = {**leaky.spec.outputs, "display current-configuration": config}
+    fleet.append(dataclasses.replace(leaky, spec=dataclasses.replace(leaky.spec, outputs=outputs)))
     for name, (platform, fault, _) in FAULTS.items():
         fleet.append(_device(name, platform, "mobile", "lab", password=PASSWORD, variants=(), fault=fault))
     return fleet
@@ -202,6 +219,8 @@ def test_cli_live_run_leaks_no_secret(lab, tmp_path: Path) -> None:  # type: ign
             "f-wrongpw",
             "--host",
             "f-rekeyed",
+            "--host",
+            "leaky-vrp",
         ],
         capture_output=True,
         text=True,
@@ -209,10 +228,14 @@ def test_cli_live_run_leaks_no_secret(lab, tmp_path: Path) -> None:  # type: ign
     )
     assert proc.returncode in (1, 3), proc.stderr[-2000:]
     run_dir = Path(latest.read_text().strip())
-    assert PASSWORD not in proc.stdout + proc.stderr
-    for path in run_dir.rglob("*"):
-        if path.is_file():
-            assert PASSWORD.encode() not in path.read_bytes(), path
+    for secret in (PASSWORD, *PLANTED):
+        assert secret not in proc.stdout + proc.stderr
+        for path in [*run_dir.rglob("*"), tmp_path / "reports" / "history.sqlite3"]:
+            if path.is_file():
+                assert secret.encode() not in path.read_bytes(), (secret, path)
+    leaky = json.loads((run_dir / "telecom" / "findings.json").read_text())
+    iam4 = [f for f in leaky["findings"] if f["host"] == "leaky-vrp" and f["control_id"] == "SEC-IAM-004"]
+    assert [f["status"] for f in iam4] == ["fail"]  # the cleartext secret is still detected, redacted
     doc = json.loads((run_dir / "telecom" / "findings.json").read_text())
     assert doc["run"]["source"] == "live"
     assert {c["state"] for c in doc["collection"]} == {"ok"}
@@ -249,6 +272,8 @@ def test_cli_live_run_leaks_no_secret(lab, tmp_path: Path) -> None:  # type: ign
             "f-wrongpw",
             "--host",
             "f-rekeyed",
+            "--host",
+            "leaky-vrp",
             "--quiet",
         ],
         check=False,

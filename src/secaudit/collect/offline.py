@@ -93,6 +93,14 @@ def read_evidence(
             state=EvidenceState.MISSING,
             detail=f"no evidence folder {host_dir}",
         )
+    if path.is_symlink() or host_dir.is_symlink():
+        return Evidence(
+            **base,
+            text="",
+            sha256=sha256_hex(b""),
+            state=EvidenceState.COLLECT_ERROR,
+            detail=f"{path.name}: symlinks are refused in evidence folders",
+        )
     if not path.is_file():
         state, detail = recorded or (EvidenceState.MISSING, f"missing evidence file {path.name}")
         return Evidence(**base, text="", sha256=sha256_hex(b""), state=state, detail=detail)
