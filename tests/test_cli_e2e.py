@@ -418,3 +418,39 @@ def test_verify_replay_rederives_findings_and_catches_a_dishonest_resign(tmp_pat
     forged = cli("verify", bundle, "--pubkey", keys / "r.pub", "--replay")
     assert forged.returncode == 1
     assert "uni-csr-jx01 SEC-MGMT-001: recorded pass" in forged.stdout
+
+
+def test_per_operator_keys(tmp_path: Path) -> None:
+    keys = tmp_path / "k"
+    for name in ("main", "tel"):
+        assert cli("keys", "generate", "--out-dir", keys, "--name", name).returncode == 0
+    latest = tmp_path / "L"
+    cli(
+        "run",
+        "--offline",
+        EXAMPLES / "evidence",
+        "--inventory",
+        INVENTORY,
+        "--checks",
+        CHECKS,
+        "--templates",
+        TEMPLATES,
+        "--output",
+        tmp_path / "r",
+        "--key",
+        keys / "main.key",
+        "--key-for",
+        f"telecom={keys / 'tel.key'}",
+        "--operator",
+        "telecom",
+        "--operator",
+        "mobile",
+        "--latest-file",
+        latest,
+        "--quiet",
+    )
+    run_dir = Path(latest.read_text().strip())
+    assert cli("verify", run_dir / "telecom", "--pubkey", keys / "tel.pub").returncode == 0
+    assert cli("verify", run_dir / "telecom", "--pubkey", keys / "main.pub").returncode == 1
+    assert cli("verify", run_dir / "mobile", "--pubkey", keys / "main.pub").returncode == 0
+    assert cli("verify", run_dir / "city", "--pubkey", keys / "main.pub").returncode == 0

@@ -247,6 +247,10 @@ def run(
     cert: Annotated[
         Path | None, typer.Option(help="X.509 certificate of --key: sign with CMS (manifest.p7s)")
     ] = None,
+    key_for: Annotated[
+        list[str] | None,
+        typer.Option(help="OPERATOR=KEY[:CERT]: sign that operator's bundle with its own key (repeatable)"),
+    ] = None,
     key_passphrase_env: Annotated[
         str | None, typer.Option(help="Env var holding the key's passphrase")
     ] = None,
@@ -301,6 +305,15 @@ def run(
         if key is None:
             _die("--key is required: every bundle is signed (create one with `secaudit keys generate`)")
         private_key = load_signer(key, _passphrase(key_passphrase_env), cert)
+        operator_keys = {}
+        for item in key_for or ():
+            op, _, files = item.partition("=")
+            key_file, _, cert_file = files.partition(":")
+            if not op or not key_file:
+                _die(f"--key-for {item!r}: expected OPERATOR=KEY or OPERATOR=KEY:CERT")
+            operator_keys[op] = load_signer(
+                Path(key_file), _passphrase(key_passphrase_env), Path(cert_file) if cert_file else None
+            )
         catalogue, the_profile, controls, tailoring = _selection(checks, profile, phase, tag, control)
         ids = {c.id for c in catalogue.controls}
         inv = load_inventory(
@@ -383,6 +396,7 @@ def run(
                 extras=extras,
                 controls_by_id=catalogue.by_id(),
                 provenance=Provenance(checks, params, config.waivers, config.attestations),
+                operator_keys=operator_keys,
             )
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)

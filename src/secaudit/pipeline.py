@@ -337,12 +337,15 @@ def publish(
     extras: CityExtras | None = None,
     controls_by_id: Mapping[str, Control] | None = None,
     provenance: Provenance | None = None,
+    operator_keys: Mapping[str, Signer | Ed25519PrivateKey] | None = None,
 ) -> Path:
     """Write every bundle of a run and sign each one; atomic at the run level.
 
     ``partial`` (from :func:`partial_dir`) already holds ``evidence/`` from the evidence store.
     Bundles are built there and the folder is renamed to ``<output_root>/<run_id>/`` only after
     every bundle is written and signed, so an interrupted run leaves no folder that looks complete.
+    ``operator_keys`` signs an operator's bundle with that operator's own key (the city and
+    evidence bundles, and operators without one, use ``private_key``).
     """
     final = partial.parent / result.run.id
     try:
@@ -375,7 +378,7 @@ def publish(
                 finished_at=result.run.finished_at.isoformat(),
             )
             for bundle in bundles:
-                sign_bundle(bundle, private_key, stamp)
+                sign_bundle(bundle, (operator_keys or {}).get(bundle.name, private_key), stamp)
         partial.rename(final)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
