@@ -18,8 +18,7 @@ from markupsafe import Markup
 from secaudit.inventory import operators_of
 from secaudit.models.control import Control
 from secaudit.models.enums import Phase, Severity, Status
-from secaudit.models.finding import Finding, RunResult
-from secaudit.models.target import Target
+from secaudit.models.finding import RunResult
 from secaudit.remediate import needs_plan, plan_for_host, render_plan, running_config_text
 from secaudit.report.csv_out import render_csv
 from secaudit.report.html import render
@@ -27,25 +26,7 @@ from secaudit.report.json_doc import dumps, findings_document
 from secaudit.report.junit import render_junit
 from secaudit.report.markdown import render_markdown
 from secaudit.report.sarif import render_sarif
-from secaudit.report.summary import is_compliant, score, status_counts
-
-
-def _host_sections(targets: Iterable[Target], findings: list[Finding]) -> list[dict[str, Any]]:
-    sections = []
-    for t in targets:
-        own = [f for f in findings if f.host == t.name]
-        sections.append(
-            {
-                "name": t.name,
-                "platform": t.platform.value,
-                "role": t.role.value,
-                "site": t.site,
-                "model": t.model,
-                "compliant": is_compliant(own),
-                "findings": [f.model_dump(mode="json") for f in own],
-            }
-        )
-    return sections
+from secaudit.report.summary import host_sections, is_compliant, score, status_counts
 
 
 def copy_evidence(source: Path, dest: Path, hosts: Iterable[str]) -> None:
@@ -79,7 +60,7 @@ def write_operator_bundle(
         "run": doc["run"],
         "operator": info.model_dump(mode="json"),
         "summary": doc["summary"],
-        "hosts": _host_sections(targets, findings),
+        "hosts": host_sections(targets, findings),
         "collection": doc["collection"],
     }
     (folder / "report.html").write_bytes(render(templates_dir, "html/report.html.j2", context))

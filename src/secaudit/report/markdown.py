@@ -22,7 +22,7 @@ from secaudit.errors import ReportError
 from secaudit.models.finding import Finding, RunResult
 from secaudit.report.html import I18N_CONTEXT, install_i18n
 from secaudit.report.json_doc import findings_document
-from secaudit.report.summary import is_compliant
+from secaudit.report.summary import host_sections
 
 TEMPLATE = "markdown/report.md.j2"
 
@@ -113,20 +113,8 @@ def _context(result: RunResult, operator: str, templates_dir: Path, lang: str) -
         raise ReportError(f"operator {operator!r} is not in this run")
     findings = _sorted_findings(result, operator)
     doc = findings_document(result, operator, findings)
-    hosts = []
-    for t in sorted((t for t in result.targets if t.operator == operator), key=lambda t: t.name):
-        own = [f for f in findings if f.host == t.name]
-        hosts.append(
-            {
-                "name": t.name,
-                "platform": t.platform.value,
-                "role": t.role.value,
-                "site": t.site,
-                "model": t.model,
-                "compliant": is_compliant(own),
-                "findings": [f.model_dump(mode="json") for f in own],
-            }
-        )
+    targets = sorted((t for t in result.targets if t.operator == operator), key=lambda t: t.name)
+    hosts = host_sections(targets, findings)
     return {
         "lang": lang,
         **I18N_CONTEXT,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 from secaudit.models.enums import BLOCKING_STATUSES, Status
 from secaudit.models.finding import Finding
+from secaudit.models.target import Target
 
 
 def status_counts(findings: Iterable[Finding]) -> dict[str, int]:
@@ -58,3 +60,25 @@ def score(findings: Iterable[Finding], *, with_waivers: bool = False) -> float |
         elif f.status is Status.WARN:
             got += 0.5
     return None if total == 0 else round(100.0 * got / total, 1)
+
+
+def host_sections(targets: Iterable[Target], findings: Iterable[Finding]) -> list[dict[str, Any]]:
+    """Per host, in ``targets`` order: its facts, compliance and its findings (JSON-ready)."""
+    by_host: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_host.setdefault(f.host, []).append(f)
+    sections = []
+    for t in targets:
+        own = by_host.get(t.name, [])
+        sections.append(
+            {
+                "name": t.name,
+                "platform": t.platform.value,
+                "role": t.role.value,
+                "site": t.site,
+                "model": t.model,
+                "compliant": is_compliant(own),
+                "findings": [f.model_dump(mode="json") for f in own],
+            }
+        )
+    return sections

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import stat
 from pathlib import Path
 
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -12,6 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from secaudit.errors import SigningError
+from secaudit.sign.x509 import read_private_file, write_private_file
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:
@@ -26,13 +25,6 @@ def key_id(public_key: Ed25519PublicKey) -> str:
     return hashlib.sha256(der).hexdigest()
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    path.chmod(0o600)
-
-
 def generate_keypair(out_dir: Path, name: str, passphrase: bytes | None = None) -> tuple[Path, Path, str]:
     """Write ``<name>.key`` (PKCS#8 PEM, mode 0600, encrypted if a passphrase is given) and
     ``<name>.pub`` (SPKI PEM). Refuses to overwrite. Returns both paths and the key id."""
@@ -45,7 +37,7 @@ def generate_keypair(out_dir: Path, name: str, passphrase: bytes | None = None) 
     encryption: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
     )
-    _write_private(
+    write_private_file(
         private_path,
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption),
     )
@@ -59,15 +51,7 @@ def generate_keypair(out_dir: Path, name: str, passphrase: bytes | None = None) 
 
 def load_private_key(path: Path, passphrase: bytes | None = None) -> Ed25519PrivateKey:
     """Load an Ed25519 private key; refuses files readable by group or others."""
-    try:
-        mode = path.stat().st_mode
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SigningError(f"{path}: cannot read private key: {exc.strerror}") from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise SigningError(
-            f"{path}: private key is accessible by group/others (mode {mode & 0o777:o}); chmod 600 it"
-        )
+    data = read_private_file(path)
     try:
         key = serialization.load_pem_private_key(data, password=passphrase)
     except TypeError:
