@@ -54,7 +54,7 @@ demo: $(STAMP) $(KEYDIR)/demo.key
 	echo "audit exit code: $$rc (0 clean, 1 failures found, 3 incomplete evidence)"; \
 	if [ $$rc -eq 2 ] || [ ! -s $(DEMO_OUT)/LATEST ]; then echo "demo failed: usage or content error" >&2; exit 2; fi; \
 	run=$$(cat $(DEMO_OUT)/LATEST); \
-	$(BIN)/secaudit verify "$$run" --pubkey $(KEYDIR)/demo.pub || exit 2; \
+	$(BIN)/secaudit verify "$$run" --pubkey $(KEYDIR)/demo.pub --replay || exit 2; \
 	echo "reports: $$run/<operator>/report.html and $$run/city/report.html"
 
 demo-offline: $(STAMP) $(KEYDIR)/demo.key
