@@ -136,3 +136,39 @@ def test_bundle_of_an_incomplete_run_never_verifies(tmp_path: Path, keys: tuple[
     sign_bundle(b, load_private_key(keys[0]), STAMP)
     found = problems(b, keys)
     assert found == ("bundle belongs to an incomplete run (.partial-*: never renamed into place)",)
+
+
+def test_bundle_signed_by_an_expired_certificate_is_invalid(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography.hazmat.primitives import serialization
+
+    from secaudit.sign.suites import Signer
+    from secaudit.sign.x509 import generate_identity
+
+    ident = generate_identity(
+        tmp_path / "k",
+        "old",
+        common_name="Old auditor",
+        days=30,
+        not_before=datetime.now(UTC) - timedelta(days=400),
+    )
+    b = tmp_path / "run" / "telecom"
+    b.mkdir(parents=True)
+    (b / "report.html").write_text("x")
+    pem = ident.certificate.public_bytes(serialization.Encoding.PEM)
+    sign_bundle(b, Signer("ecdsa-x509", ident.key_id, "sha256", {"signer.crt": pem}, identity=ident), STAMP)
+    trust = tmp_path / "trust"
+    trust.mkdir()
+    (trust / "old.crt").write_bytes(pem)
+    proc = subprocess.run(
+        [sys.executable, "-m", "secaudit", "verify", str(b), "--trust", str(trust)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "expired" in proc.stdout
+    assert "Traceback" not in proc.stderr
