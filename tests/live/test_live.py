@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -384,3 +385,25 @@ def test_killed_run_leaves_nothing_that_verifies(lab, tmp_path: Path) -> None:  
             )
             assert res.returncode == 1
             assert "incomplete run" in res.stdout
+
+
+def test_hostkeys_scan_enrols_and_reports_changed_keys(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _, paths, _ = lab
+    kh = tmp_path / "kh"
+    base = [sys.executable, "-m", "secaudit", "hostkeys", "scan", "--inventory", str(paths.inventory)]
+    base += ["--known-hosts-dir", str(kh), "--host", "ok-cisco-xr", "--host", "f-rekeyed"]
+    first = subprocess.run(base, capture_output=True, text=True, check=False)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert first.stdout.count("enrolled") == 2
+    assert "SHA256:" in first.stdout
+    again = subprocess.run(base, capture_output=True, text=True, check=False)
+    assert again.returncode == 0
+    assert again.stdout.count("unchanged") == 2
+    # the key the lab exported for f-rekeyed is the one it had before its "replacement"
+    shutil.copy(paths.known_hosts / "f-rekeyed.known_hosts", kh / "f-rekeyed.known_hosts")
+    changed = subprocess.run(base, capture_output=True, text=True, check=False)
+    assert changed.returncode == 1
+    assert "CHANGED" in changed.stdout and "not replaced" in changed.stdout
+    assert (kh / "f-rekeyed.known_hosts").read_text() == (
+        paths.known_hosts / "f-rekeyed.known_hosts"
+    ).read_text()
