@@ -44,7 +44,7 @@ _SHA512 = "$6$Tq9dLr2S$wq0tY7bJ0rX3"
 
 VALUES: dict[str, dict[str, dict[str, str]]] = {
     "SEC-IAM-001": {
-        "huawei_vrp": {"<named-admin>": "netops02", "<password>": "$1c$Qk7w9s$Vb0Xz2"},
+        "huawei_vrp": {"<named-admin>": "netops02", "<password>": "$1c$Qk7w9s$Vb0Xz2", "<u>": "audit01"},
         "cisco_xr": {"<named-user>": "noc", "<password>": _SHA512},
     },
     "SEC-IAM-002": {"cisco_xr": {"<u>": "noc"}},
@@ -63,14 +63,20 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
         "cisco_xr": {"<ip-1>": "10.20.3.11", "<ip-2>": "10.20.3.12"},
     },
     "SEC-LOG-004": {"huawei_vrp": {"<ip>": "10.20.1.5", "<user>": "nmsuser"}},
+    "SEC-MGMT-001": {"cisco_xr": {"<vrf>": "MGMT"}},
     "SEC-MGMT-003": {
-        "huawei_vrp": {"<mgmt-net>": "10.20.0.0", "<wildcard>": "0.0.0.15"},
+        "huawei_vrp": {
+            "<mgmt-net>": "10.20.0.0",
+            "<wildcard>": "0.0.0.15",
+            "<mgmt-net6>": "2001:db8:20::/64",
+        },
         "cisco_xr": {"<mgmt-net>": "10.20.0.0", "<len>": "28"},
     },
+    "SEC-MGMT-004": {"cisco_xr": {"<template>": "NOC"}},
     "SEC-MGMT-005": {"cisco_xr": {"<user>": "admin"}},
     "SEC-NTP-001": {
         "huawei_vrp": {"<key>": _VRP_KEY, "<ip-1>": "10.20.2.1", "<ip-2>": "10.20.2.2"},
-        "cisco_xr": {"<key>": _XR_KEY, "<ip-1>": "10.20.2.1", "<ip-2>": "10.20.2.2"},
+        "cisco_xr": {"<key>": _XR_KEY, "<vrf>": "MGMT", "<ip-1>": "10.20.2.1", "<ip-2>": "10.20.2.2"},
     },
     "SEC-PLAN-001": {
         "huawei_vrp": {"<asn>": "65000", "<n>": "999", "<mgmt-ip>": "10.20.9.32", "<mask>": "255.255.255.0"},
@@ -83,8 +89,15 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
             "<ran-sub-interface>": "GigabitEthernet0/2/1.100",
             "<ip>": "10.40.1.5",
             "<mask>": "255.255.255.252",
+            "<mgmt-n>": "999",
+            "<mgmt-ip>": "10.20.9.32",
+            "<mgmt-mask>": "255.255.255.0",
         },
-        "cisco_xr": {"<rt>": "65000:100", "<ran-sub-interface>": "TenGigE0/0/0/4.100"},
+        "cisco_xr": {
+            "<rt>": "65000:100",
+            "<ran-sub-interface>": "TenGigE0/0/0/4.100",
+            "<mgmt-if>": "MgmtEth0/RP0/CPU0/0",
+        },
     },
     "SEC-RTE-001": {
         "huawei_vrp": {
@@ -114,6 +127,7 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
 #: Per-case values where the fixture names a different account, peer or community.
 CASE_VALUES: dict[str, dict[str, str]] = {
     "SEC-IAM-001/cisco_xr/fail_type7_password": {"<named-user>": "netops01"},
+    "SEC-NTP-001/cisco_xr/fail_server_without_key": {"<vrf>": "management", "<ip-2>": "ipv6 2001:db8:20::2"},
     "SEC-RTE-001/cisco_xr/fail_password_inheritance_disabled": {"<ip>": "10.10.0.1"},
     "SEC-SNMP-001/cisco_xr/fail_catalogue_5_4": {"<name>": "public"},
 }
@@ -128,15 +142,11 @@ ALLOW_WARN: dict[str, str] = {
 
 #: Cases the control's remediation cannot fix (content gaps, to be fixed in the control YAML).
 XFAIL: dict[str, str] = {
-    "SEC-IAM-001/huawei_vrp/fail_user_force_change_disabled": (
-        "SEC-IAM-001 huawei_vrp: remediation undoes only the global 'user-password password-force-change "
-        "disable'; the per-user 'local-user <u> password-force-change disable' needs "
-        "'aaa / undo local-user <u> password-force-change disable'"
-    ),
     "SEC-IAM-002/huawei_vrp/fail_security_policy_disabled": (
-        "SEC-IAM-002 huawei_vrp: remediation gives 'user-security-policy enable' at top level; on this "
-        "device 'undo user-security-policy enable' sits in the aaa view, so it needs "
-        "'aaa / user-security-policy enable' too"
+        "SEC-IAM-002 huawei_vrp: the fix needs 'aaa / user-security-policy enable' (this device shows "
+        "'undo user-security-policy enable' in the aaa view), but the plan's default-line guard "
+        "(keep_defaults) covers top-level lines only, so adding it makes every host's rollback send "
+        "'aaa / undo user-security-policy enable' (switches the policy off): needs a src change first"
     ),
     "SEC-IAM-004/cisco_xr/fail_isis_key_clear": (
         "SEC-IAM-004 cisco_xr: remediation covers only 'username' passwords; a 'clear' IS-IS "
@@ -149,48 +159,6 @@ XFAIL: dict[str, str] = {
     "SEC-IAM-004/huawei_vrp/fail_isis_key_plain": (
         "SEC-IAM-004 huawei_vrp: remediation covers only local-user passwords; a plain IS-IS key needs "
         "'interface <if> / isis authentication-mode hmac-sha256 key-id <n> cipher <key>'"
-    ),
-    "SEC-LOG-002/huawei_vrp/fail_loghost_log_off": (
-        "SEC-LOG-002 huawei_vrp: remediation sets the loghost log level but not its state; "
-        "'info-center source default channel loghost log state off' needs '... log state on'"
-    ),
-    "SEC-MGMT-001/cisco_xr/fail_telnet_server_mgmt_vrf": (
-        "SEC-MGMT-001 cisco_xr: remediation removes only 'telnet vrf default ipv4 server'; a Telnet "
-        "server in another VRF needs 'no telnet vrf <vrf> ipv4 server'"
-    ),
-    "SEC-MGMT-003/huawei_vrp/fail_stelnet_ipv6_without_acl": (
-        "SEC-MGMT-003 huawei_vrp: remediation has no IPv6 lines ('ssh ipv6 server acl <acl6>', "
-        "'user-interface vty 0 4 / acl ipv6 <acl6> inbound') for 'stelnet ipv6 server enable'"
-    ),
-    "SEC-MGMT-003/huawei_vrp/fail_vty_without_ipv6_acl": (
-        "SEC-MGMT-003 huawei_vrp: remediation has no 'user-interface vty 0 4 / acl ipv6 <acl6> inbound'"
-    ),
-    "SEC-MGMT-004/cisco_xr/fail_template_exec_timeout_0": (
-        "SEC-MGMT-004 cisco_xr: remediation covers 'line default' and 'line console' only; a "
-        "'line template <t>' with 'exec-timeout 0 0' needs 'line template <t> / exec-timeout 10 0'"
-    ),
-    "SEC-MGMT-005/huawei_vrp/fail_vrp8_lock_duration_0": (
-        "SEC-MGMT-005 huawei_vrp: no VRP8 form; 'local-user authentication lock duration 0' needs "
-        "'aaa / local-user authentication lock duration <minutes>'"
-    ),
-    "SEC-NTP-001/cisco_xr/fail_server_without_key": (
-        "SEC-NTP-001 cisco_xr: remediation's servers are fixed to 'vrf MGMT' (IPv4); an unkeyed server in "
-        "another VRF ('server vrf management ipv6 ...') needs 'server vrf <vrf> [ipv6] <ip> key 1'"
-    ),
-    "SEC-PLAN-001/huawei_vrp/fail_ipv6_all_interface": (
-        "SEC-PLAN-001 huawei_vrp: remediation has no 'undo ssh ipv6 server-source all-interface'"
-    ),
-    "SEC-PLAN-002/cisco_xr/fail_no_management_vrf": (
-        "SEC-PLAN-002 cisco_xr: the control also requires a management VRF on an interface, but its "
-        "remediation creates only the RAN VRF (the management lines are in SEC-PLAN-001)"
-    ),
-    "SEC-PLAN-002/huawei_vrp/fail_no_management_vpn": (
-        "SEC-PLAN-002 huawei_vrp: the control also requires a management VPN instance on an interface, "
-        "but its remediation creates only the RAN instance (the management lines are in SEC-PLAN-001)"
-    ),
-    "SEC-PLAN-002/huawei_vrp/fail_sample_5_2_no_binding": (
-        "SEC-PLAN-002 huawei_vrp: the control also requires a management VPN instance on an interface, "
-        "but its remediation creates only the RAN instance (the management lines are in SEC-PLAN-001)"
     ),
     "SEC-RTE-001/cisco_xr/fail_bgp_neighbor_group_without_password": (
         "SEC-RTE-001 cisco_xr: remediation has no VRF level; a neighbor under 'router bgp <as> / vrf <v>' "
