@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -226,6 +227,8 @@ def test_cli_live_run_leaks_no_secret(lab, tmp_path: Path) -> None:  # type: ign
         capture_output=True,
         text=True,
         check=False,
+        # telecom's credentials come from the environment (they win over the secrets file)
+        env={**os.environ, "SECAUDIT_TELECOM_USERNAME": "auditor", "SECAUDIT_TELECOM_PASSWORD": PASSWORD},
     )
     assert proc.returncode in (1, 3), proc.stderr[-2000:]
     run_dir = Path(latest.read_text().strip())
