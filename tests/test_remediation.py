@@ -105,22 +105,39 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
             "<igp-interface>": "GigabitEthernet0/2/0",
             "<ip>": "10.10.0.1",
             "<peer-lsr-id>": "10.10.0.1",
+            "<process-id>": "2",
+            "<router-id>": "10.10.0.102",
+            "<area>": "0.0.0.20",
         },
         "cisco_xr": {
             "<key>": _XR_KEY,
             "<id>": "CORE",
             "<if>": "TenGigE0/0/0/0",
+            "<process-id>": "RAN",
             "<as>": "65000",
             "<ip>": "10.10.0.2",
+            "<vrf>": "ENT-0044",
+            "<vrf-neighbor>": "10.50.0.10",
         },
     },
     "SEC-SNMP-001": {
         "huawei_vrp": {"<name>": "%^%#REDACTED%^%#", "<auth-key>": _VRP_KEY, "<priv-key>": _VRP_KEY},
-        "cisco_xr": {"<name>": "<redacted:community>", "<auth-key>": "Auth-K1", "<priv-key>": "Priv-K1"},
+        "cisco_xr": {
+            "<name>": "<redacted:community>",
+            "<auth-group>": "sev1group",
+            "<weak-user>": "sev1user",
+            "<weak-user-group>": "NMS",
+            "<auth-key>": "Auth-K1",
+            "<priv-key>": "Priv-K1",
+        },
     },
     "SEC-SNMP-002": {
-        "huawei_vrp": {"<name>": "<redacted:cipher>"},
-        "cisco_xr": {"<name>": "<redacted:community>", "<V>": "NMS-VIEW"},
+        "huawei_vrp": {"<old-name>": "<redacted:cipher>", "<name>": "<redacted:cipher>"},
+        "cisco_xr": {
+            "<old-name>": "<redacted:community>",
+            "<name>": "<redacted:community>",
+            "<V>": "NMS-VIEW",
+        },
     },
 }
 
@@ -130,6 +147,9 @@ CASE_VALUES: dict[str, dict[str, str]] = {
     "SEC-NTP-001/cisco_xr/fail_server_without_key": {"<vrf>": "management", "<ip-2>": "ipv6 2001:db8:20::2"},
     "SEC-RTE-001/cisco_xr/fail_password_inheritance_disabled": {"<ip>": "10.10.0.1"},
     "SEC-SNMP-001/cisco_xr/fail_catalogue_5_4": {"<name>": "public"},
+    "SEC-SNMP-002/cisco_xr/fail_catalogue_5_4": {"<old-name>": "public"},
+    "SEC-SNMP-002/cisco_xr/fail_private_name": {"<old-name>": "<redacted:community:default>"},
+    "SEC-SNMP-002/huawei_vrp/fail_clear_default_name": {"<old-name>": "<redacted:community:default>"},
 }
 
 #: Controls whose fixed configuration may still warn, and why.
@@ -142,12 +162,6 @@ ALLOW_WARN: dict[str, str] = {
 
 #: Cases the control's remediation cannot fix (content gaps, to be fixed in the control YAML).
 XFAIL: dict[str, str] = {
-    "SEC-IAM-002/huawei_vrp/fail_security_policy_disabled": (
-        "SEC-IAM-002 huawei_vrp: the fix needs 'aaa / user-security-policy enable' (this device shows "
-        "'undo user-security-policy enable' in the aaa view), but the plan's default-line guard "
-        "(keep_defaults) covers top-level lines only, so adding it makes every host's rollback send "
-        "'aaa / undo user-security-policy enable' (switches the policy off): needs a src change first"
-    ),
     "SEC-IAM-004/cisco_xr/fail_isis_key_clear": (
         "SEC-IAM-004 cisco_xr: remediation covers only 'username' passwords; a 'clear' IS-IS "
         "hello-password needs re-entering as a keychain or encrypted key"
@@ -160,46 +174,6 @@ XFAIL: dict[str, str] = {
         "SEC-IAM-004 huawei_vrp: remediation covers only local-user passwords; a plain IS-IS key needs "
         "'interface <if> / isis authentication-mode hmac-sha256 key-id <n> cipher <key>'"
     ),
-    "SEC-RTE-001/cisco_xr/fail_bgp_neighbor_group_without_password": (
-        "SEC-RTE-001 cisco_xr: remediation has no VRF level; a neighbor under 'router bgp <as> / vrf <v>' "
-        "needs 'vrf <v> / neighbor <ip> / password encrypted <key>'"
-    ),
-    "SEC-RTE-001/cisco_xr/fail_bgp_vrf_neighbor_without_password": (
-        "SEC-RTE-001 cisco_xr: remediation has no VRF level; a neighbor under 'router bgp <as> / vrf <v>' "
-        "needs 'vrf <v> / neighbor <ip> / password encrypted <key>'"
-    ),
-    "SEC-RTE-001/cisco_xr/fail_ldp_without_password": (
-        "SEC-RTE-001 cisco_xr: remediation has no LDP lines "
-        "('mpls ldp / neighbor / password encrypted <key>')"
-    ),
-    "SEC-RTE-001/cisco_xr/fail_ospf_without_authentication": (
-        "SEC-RTE-001 cisco_xr: remediation has no OSPF lines ('router ospf <p> / area <a> / "
-        "authentication keychain <kc>')"
-    ),
-    "SEC-RTE-001/huawei_vrp/fail_ospf_area_without_authentication": (
-        "SEC-RTE-001 huawei_vrp: remediation hardcodes 'ospf 1' / 'area 0.0.0.0'; an area of another "
-        "process ('ospf 2 ... / area 0.0.0.20') stays unauthenticated (needs <process>/<area> placeholders)"
-    ),
-    "SEC-RTE-001/huawei_vrp/fail_ospf_simple_password": (
-        "SEC-RTE-001 huawei_vrp: remediation hardcodes 'ospf 1' / 'area 0.0.0.0'; the 'simple' key in "
-        "'ospf 2 ... / area 0.0.0.20' is not replaced (needs <process>/<area> placeholders)"
-    ),
-    "SEC-SNMP-001/cisco_xr/fail_group_auth": (
-        "SEC-SNMP-001 cisco_xr: remediation does not remove or upgrade other groups without privacy "
-        "('no snmp-server group <g> v3 auth' or '... v3 priv')"
-    ),
-    "SEC-SNMP-001/cisco_xr/fail_md5_des56_user": (
-        "SEC-SNMP-001 cisco_xr: remediation adds user 'nms' but does not remove or re-key other users "
-        "with MD5/DES ('no snmp-server user <u> <group> v3')"
-    ),
-    "SEC-SNMP-002/cisco_xr/fail_catalogue_5_4": (
-        "SEC-SNMP-002 cisco_xr: one <name> serves both lines; replacing a default-named community "
-        "(public/private) needs 'no snmp-server community <old>' and a new name"
-    ),
-    "SEC-SNMP-002/cisco_xr/fail_private_name": (
-        "SEC-SNMP-002 cisco_xr: one <name> serves both lines; replacing a default-named community "
-        "(public/private) needs 'no snmp-server community <old>' and a new name"
-    ),
     "SEC-SNMP-002/cisco_xr/fail_rw_community": (
         "fixture, not control: the RO and the RW community are both redacted to '<redacted:community>', "
         "so a remediation by name cannot tell them apart (with distinct names the control's lines fix it)"
@@ -207,10 +181,6 @@ XFAIL: dict[str, str] = {
     "SEC-SNMP-002/huawei_vrp/fail_write_community": (
         "fixture, not control: the read and the write community are both redacted to "
         "'<redacted:cipher>', so a remediation by name cannot tell them apart"
-    ),
-    "SEC-SNMP-002/huawei_vrp/fail_clear_default_name": (
-        "SEC-SNMP-002 huawei_vrp: one <name> serves both lines, and only a 'write' community is undone; "
-        "replacing a default-named read community needs 'undo snmp-agent community <old>' and a new name"
     ),
 }
 
@@ -392,7 +362,7 @@ def test_plan_header_order_and_filtering(catalogue: Catalogue) -> None:
     assert "SEC-MGMT-004" not in out
     block = out.split("## SEC-IAM-002", 1)[1].split("\n## ", 1)[0]
     assert block.split("# remediation\n", 1)[1].split("# rollback\n") == [
-        "user-security-policy enable\naaa\n user-password min-len 12\n quit\n",
+        "user-security-policy enable\naaa\n user-security-policy enable\n user-password min-len 12\n quit\n",
         "aaa\n user-password min-len 6\n quit\n",
     ]
 

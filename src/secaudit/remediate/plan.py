@@ -100,6 +100,7 @@ _STATUS_ORDER: Mapping[Status, int] = {Status.FAIL: 0, Status.WARN: 1}
 SINGLE_VALUE_SETTINGS: Mapping[Platform, tuple[tuple[str, ...], ...]] = {
     Platform.HUAWEI_VRP: (
         (r"^(clock timezone)(?: |$)",),
+        (r"^ospf ", r"^area ", r"^(authentication-mode)(?: |$)"),
         (r"^(info-center timestamp \S+)(?: |$)",),
         (r"^(info-center loghost source)(?: |$)",),
         (r"^(info-center source \S+ channel \S+ log level)(?: |$)",),
@@ -437,28 +438,43 @@ def collapse_prefix_negations(remediation: HConfig, intended: HConfig) -> None:
 
 
 def keep_defaults(rollback: HConfig, running: HConfig) -> list[str]:
-    """Remove rollback negations of :data:`DEFAULT_ON` lines; returns the lines kept on.
+    """Remove rollback negations of :data:`DEFAULT_ON` lines, at any depth; returns the lines kept on.
 
-    A negation the running configuration itself shows (``undo info-center enable``) stays: then
-    it is the state to return to.
+    A negation the running configuration itself shows at the same place (``undo info-center
+    enable``, or ``aaa`` / ``undo user-security-policy enable``) stays: then it is the state to
+    return to. A block left empty by the removal goes too.
 
     Examples:
         >>> run = parse_lines(Platform.HUAWEI_VRP, ["sysname R1"])
         >>> rem, back, fut = minimal_change(run, ["info-center enable"])
         >>> keep_defaults(back, run), tree_lines(back)
         (['info-center enable'], ())
+        >>> run = parse_lines(Platform.HUAWEI_VRP, ["aaa", " local-user noc level 3"])
+        >>> rem, back, fut = minimal_change(run, ["aaa", " user-security-policy enable"])
+        >>> keep_defaults(back, run), tree_lines(back)
+        (['user-security-policy enable'], ())
     """
     defaults = DEFAULT_ON[_platform_of(rollback)]
     prefix = rollback.driver.negation_prefix
+
+    def shown_in_running(node: HConfigChild) -> bool:
+        current: HConfig | HConfigChild | None = running
+        for text in [n.text for n in node.lineage()]:
+            current = current.get_child(equals=text) if current is not None else None
+        return current is not None
+
     kept = [
         c
-        for c in rollback.children
-        if c.text.startswith(prefix)
-        and c.text_without_negation in defaults
-        and running.get_child(equals=c.text) is None
+        for c in rollback.all_children()
+        if c.text.startswith(prefix) and c.text_without_negation in defaults and not shown_in_running(c)
     ]
     for child in kept:
+        parent = child.parent
         child.delete()
+        while isinstance(parent, HConfigChild) and not parent.children and parent.text not in ("",):
+            grand = parent.parent
+            parent.delete()
+            parent = grand
     return [c.text_without_negation for c in kept]
 
 
