@@ -280,6 +280,23 @@ def _when(moment: datetime | None) -> str:
     return "-" if moment is None else moment.strftime("%Y-%m-%d %H:%MZ")
 
 
+_ENTRY_COLUMNS = ("severity", "control", "host", "operator", "A", "B", "first seen", "last changed")
+
+
+def _entry_cells(e: DiffEntry) -> tuple[str, ...]:
+    """One entry's cells under :data:`_ENTRY_COLUMNS`, shared by the table and the Markdown."""
+    return (
+        e.severity.value,
+        e.control_id,
+        e.host,
+        e.operator,
+        status_label(e.status_a, e.waiver_a),
+        status_label(e.status_b, e.waiver_b),
+        _when(e.first_seen),
+        _when(e.last_changed),
+    )
+
+
 def _counts_line(report: DiffReport) -> str:
     return ", ".join(f"{kind} {n}" for kind, n in report.counts().items())
 
@@ -293,25 +310,10 @@ def diff_table(report: DiffReport, *, show_all: bool = False) -> Table:
         title=Text(f"secaudit diff {report.run_a.id} -> {report.run_b.id}"),
         caption=Text(_counts_line(report)),
     )
-    for col in ("change", "severity", "control", "host", "operator", "A", "B", "first seen", "last changed"):
+    for col in ("change", *_ENTRY_COLUMNS):
         table.add_column(col)
     for e in _shown(report, show_all):
-        table.add_row(
-            *(
-                Text(cell)
-                for cell in (
-                    e.kind.value,
-                    e.severity.value,
-                    e.control_id,
-                    e.host,
-                    e.operator,
-                    status_label(e.status_a, e.waiver_a),
-                    status_label(e.status_b, e.waiver_b),
-                    _when(e.first_seen),
-                    _when(e.last_changed),
-                )
-            )
-        )
+        table.add_row(*(Text(cell) for cell in (e.kind.value, *_entry_cells(e))))
     return table
 
 
@@ -382,20 +384,5 @@ def diff_markdown(report: DiffReport, *, show_all: bool = False) -> str:
         if not entries:
             continue
         lines += ["", f"## {kind.value} ({len(entries)})", ""]
-        lines += _md_table(
-            ("severity", "control", "host", "operator", "A", "B", "first seen", "last changed"),
-            (
-                (
-                    e.severity.value,
-                    e.control_id,
-                    e.host,
-                    e.operator,
-                    status_label(e.status_a, e.waiver_a),
-                    status_label(e.status_b, e.waiver_b),
-                    _when(e.first_seen),
-                    _when(e.last_changed),
-                )
-                for e in entries
-            ),
-        )
+        lines += _md_table(_ENTRY_COLUMNS, (_entry_cells(e) for e in entries))
     return "\n".join(lines) + "\n"

@@ -207,28 +207,26 @@ def _negation_pair(
     return next((other for other in others if other.text == pair), None)
 
 
-class _VrpDriver(HConfigDriverHuaweiVrp):
-    """hier_config's VRP driver plus secaudit's single-value settings."""
+class _NegationPairMixin(HConfigDriverBase):
+    """A line and its own negation replace each other, before the driver's own rules."""
 
     def idempotent_for(
         self, config: HConfigChild, other_children: Iterable[HConfigChild]
     ) -> HConfigChild | None:
         others = tuple(other_children)
         return _negation_pair(self, config, others) or super().idempotent_for(config, others)
+
+
+class _VrpDriver(_NegationPairMixin, HConfigDriverHuaweiVrp):
+    """hier_config's VRP driver plus secaudit's single-value settings."""
 
     @staticmethod
     def _instantiate_rules() -> HConfigDriverRules:
         return _extend(HConfigDriverHuaweiVrp._instantiate_rules(), Platform.HUAWEI_VRP)
 
 
-class _XrDriver(HConfigDriverCiscoIOSXR):
+class _XrDriver(_NegationPairMixin, HConfigDriverCiscoIOSXR):
     """hier_config's IOS XR driver plus secaudit's single-value settings."""
-
-    def idempotent_for(
-        self, config: HConfigChild, other_children: Iterable[HConfigChild]
-    ) -> HConfigChild | None:
-        others = tuple(other_children)
-        return _negation_pair(self, config, others) or super().idempotent_for(config, others)
 
     @staticmethod
     def _instantiate_rules() -> HConfigDriverRules:
