@@ -14,6 +14,27 @@ INVENTORY = ROOT / "inventory"
 EXAMPLES = ROOT / "examples"
 
 
+def audit_args(output: Path, *, evidence: Path | None = None, inventory: Path = INVENTORY) -> list[str]:
+    """The ``secaudit run`` arguments CLI tests share: live, or offline over ``evidence``.
+
+    >>> audit_args(Path("/o"), evidence=Path("/e"))[:3]
+    ['run', '--offline', '/e']
+    """
+    offline = ["--offline", str(evidence)] if evidence is not None else []
+    return [
+        "run",
+        *offline,
+        "--inventory",
+        str(inventory),
+        "--checks",
+        str(CHECKS),
+        "--templates",
+        str(TEMPLATES),
+        "--output",
+        str(output),
+    ]
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite golden files from current output")
 
@@ -42,17 +63,7 @@ def demo_run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run(
         [
             *cli,
-            "run",
-            "--offline",
-            str(EXAMPLES / "evidence"),
-            "--inventory",
-            str(INVENTORY),
-            "--checks",
-            str(CHECKS),
-            "--templates",
-            str(TEMPLATES),
-            "--output",
-            str(tmp / "r"),
+            *audit_args(tmp / "r", evidence=EXAMPLES / "evidence"),
             "--key",
             str(tmp / "k" / "d.key"),
             "--latest-file",

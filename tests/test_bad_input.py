@@ -22,7 +22,7 @@ from secaudit.platforms import get_platform
 from secaudit.redact import redact_line
 from secaudit.sign.manifest import canonical_bytes
 
-from conftest import CHECKS, EXAMPLES, INVENTORY, TEMPLATES
+from conftest import CHECKS, EXAMPLES, INVENTORY, audit_args
 
 SECAUDIT = [sys.executable, "-m", "secaudit"]
 
@@ -104,19 +104,9 @@ def test_hostile_evidence_never_passes(tmp_path: Path) -> None:
     cli("keys", "generate", "--out-dir", keys, "--name", "b")
     latest = tmp_path / "L"
     proc = cli(
-        "run",
-        "--offline",
-        evidence,
-        "--inventory",
-        INVENTORY,
-        "--checks",
-        CHECKS,
-        "--templates",
-        TEMPLATES,
+        *audit_args(tmp_path / "out", evidence=evidence),
         "--key",
         keys / "b.key",
-        "--output",
-        tmp_path / "out",
         "--operator",
         "telecom",
         "--latest-file",

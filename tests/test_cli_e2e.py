@@ -15,7 +15,7 @@ import pytest
 
 from secaudit.report.json_doc import SCHEMA_PATH
 
-from conftest import CHECKS, EXAMPLES, INVENTORY, ROOT, TEMPLATES
+from conftest import CHECKS, EXAMPLES, INVENTORY, ROOT, audit_args
 
 SECAUDIT = [sys.executable, "-m", "secaudit"]
 
@@ -31,17 +31,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, subp
     assert cli("keys", "generate", "--out-dir", keys, "--name", "t").returncode == 0
     latest = tmp / "LATEST"
     proc = cli(
-        "run",
-        "--offline",
-        EXAMPLES / "evidence",
-        "--inventory",
-        INVENTORY,
-        "--checks",
-        CHECKS,
-        "--templates",
-        TEMPLATES,
-        "--output",
-        tmp / "reports",
+        *audit_args(tmp / "reports", evidence=EXAMPLES / "evidence"),
         "--key",
         keys / "t.key",
         "--latest-file",
@@ -160,15 +150,7 @@ def test_live_without_credentials_or_host_keys_fails_closed(tmp_path: Path) -> N
     assert cli("keys", "generate", "--out-dir", keys, "--name", "l").returncode == 0
     latest = tmp_path / "LATEST"
     proc = cli(
-        "run",
-        "--inventory",
-        INVENTORY,
-        "--checks",
-        CHECKS,
-        "--templates",
-        TEMPLATES,
-        "--output",
-        tmp_path / "r",
+        *audit_args(tmp_path / "r"),
         "--key",
         keys / "l.key",
         "--latest-file",
@@ -242,17 +224,7 @@ def test_replay_of_run_evidence_gives_identical_findings(demo_run, tmp_path: Pat
     assert cli("keys", "generate", "--out-dir", keys, "--name", "r").returncode == 0
     latest = tmp_path / "LATEST"
     proc = cli(
-        "run",
-        "--offline",
-        run_dir / "evidence",
-        "--inventory",
-        INVENTORY,
-        "--checks",
-        CHECKS,
-        "--templates",
-        TEMPLATES,
-        "--output",
-        tmp_path / "reports",
+        *audit_args(tmp_path / "reports", evidence=run_dir / "evidence"),
         "--key",
         keys / "r.key",
         "--latest-file",
@@ -298,17 +270,7 @@ def test_bundle_suites_verify_with_secaudit_and_openssl(suite: str, tmp_path: Pa
     latest = tmp_path / "LATEST"
     signing = ("--key", keys / "s.key", *(("--cert", keys / "s.crt") if suite == "ecdsa-x509" else ()))
     proc = cli(
-        "run",
-        "--offline",
-        EXAMPLES / "evidence",
-        "--inventory",
-        INVENTORY,
-        "--checks",
-        CHECKS,
-        "--templates",
-        TEMPLATES,
-        "--output",
-        tmp_path / "r",
+        *audit_args(tmp_path / "r", evidence=EXAMPLES / "evidence"),
         *signing,
         "--latest-file",
         latest,
@@ -380,17 +342,7 @@ def test_verify_replay_rederives_findings_and_catches_a_dishonest_resign(tmp_pat
     assert cli("keys", "generate", "--out-dir", keys, "--name", "r").returncode == 0
     latest = tmp_path / "LATEST"
     cli(
-        "run",
-        "--offline",
-        EXAMPLES / "evidence",
-        "--inventory",
-        INVENTORY,
-        "--checks",
-        CHECKS,
-        "--templates",
-        TEMPLATES,
-        "--output",
-        tmp_path / "out",
+        *audit_args(tmp_path / "out", evidence=EXAMPLES / "evidence"),
         "--key",
         keys / "r.key",
         "--latest-file",
@@ -426,17 +378,7 @@ def test_per_operator_keys(tmp_path: Path) -> None:
         assert cli("keys", "generate", "--out-dir", keys, "--name", name).returncode == 0
     latest = tmp_path / "L"
     cli(
-        "run",
-        "--offline",
-        EXAMPLES / "evidence",
-        "--inventory",
-        INVENTORY,
-        "--checks",
-        CHECKS,
-        "--templates",
-        TEMPLATES,
-        "--output",
-        tmp_path / "r",
+        *audit_args(tmp_path / "r", evidence=EXAMPLES / "evidence"),
         "--key",
         keys / "main.key",
         "--key-for",

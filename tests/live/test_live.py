@@ -29,7 +29,7 @@ from secaudit.models.enums import CollectionState, EvidenceState, Status
 from secaudit.models.knobs import Knobs
 from secaudit.pipeline import evaluate_host
 
-from conftest import CHECKS, TEMPLATES
+from conftest import CHECKS, TEMPLATES, audit_args
 
 PASSWORD = "Pl4nted-Lab-Passw0rd-7"  # planted: must never appear in any output
 # Secrets planted in a device's configuration (TACACS key, SNMP community, local password, BGP key)
@@ -193,15 +193,7 @@ def test_cli_live_run_leaks_no_secret(lab, tmp_path: Path) -> None:  # type: ign
             sys.executable,
             "-m",
             "secaudit",
-            "run",
-            "--inventory",
-            str(paths.inventory),
-            "--checks",
-            str(CHECKS),
-            "--templates",
-            str(TEMPLATES),
-            "--output",
-            str(tmp_path / "reports"),
+            *audit_args(tmp_path / "reports", inventory=paths.inventory),
             "--key",
             str(keys / "l.key"),
             "--secrets",
@@ -255,17 +247,7 @@ def test_cli_live_run_leaks_no_secret(lab, tmp_path: Path) -> None:  # type: ign
             sys.executable,
             "-m",
             "secaudit",
-            "run",
-            "--offline",
-            str(run_dir / "evidence"),
-            "--inventory",
-            str(paths.inventory),
-            "--checks",
-            str(CHECKS),
-            "--templates",
-            str(TEMPLATES),
-            "--output",
-            str(tmp_path / "replay"),
+            *audit_args(tmp_path / "replay", evidence=run_dir / "evidence", inventory=paths.inventory),
             "--key",
             str(keys / "l.key"),
             "--latest-file",
@@ -346,15 +328,7 @@ def test_killed_run_leaves_nothing_that_verifies(lab, tmp_path: Path) -> None:  
                 sys.executable,
                 "-m",
                 "secaudit",
-                "run",
-                "--inventory",
-                str(paths.inventory),
-                "--checks",
-                str(CHECKS),
-                "--templates",
-                str(TEMPLATES),
-                "--output",
-                str(out),
+                *audit_args(out, inventory=paths.inventory),
                 "--key",
                 str(keys / "x.key"),
                 "--secrets",
