@@ -24,6 +24,7 @@ from secaudit.remediate import needs_plan, plan_for_host, render_plan, running_c
 from secaudit.remediate.plan import (
     DEFAULT_ON,
     KEEP_SECTIONS,
+    RemediationPlan,
     config_text,
     parse_lines,
     placeholders,
@@ -332,6 +333,14 @@ def _case_text(case_id: str) -> str:
     return _evidence_file(case).read_text(encoding="utf-8")
 
 
+def _plan_for_case(catalogue: Catalogue, case_id: str) -> RemediationPlan:
+    """The plan for one failing finding of a fixture case ``CONTROL/platform/name`` on host r1."""
+    control_id, platform, _ = case_id.split("/")
+    by_id = catalogue.by_id()
+    finding = _finding(by_id[control_id], platform, Status.FAIL)
+    return plan_for_host("r1", platform, [finding], by_id, _case_text(case_id), RUN_ID)
+
+
 def test_plan_header_order_and_filtering(catalogue: Catalogue) -> None:
     by_id = catalogue.by_id()
     findings = [
@@ -368,11 +377,7 @@ def test_plan_header_order_and_filtering(catalogue: Catalogue) -> None:
 
 
 def test_placeholders_mark_the_block(catalogue: Catalogue) -> None:
-    by_id = catalogue.by_id()
-    text = _case_text("SEC-LOG-001/huawei_vrp/fail_one_loghost")
-    plan = plan_for_host(
-        "r1", "huawei_vrp", [_finding(by_id["SEC-LOG-001"], "huawei_vrp", Status.FAIL)], by_id, text, RUN_ID
-    )
+    plan = _plan_for_case(catalogue, "SEC-LOG-001/huawei_vrp/fail_one_loghost")
     (fix,) = plan.fixes
     assert fix.requires_values == ("<ip-1>", "<ip-2>")
     assert any("<ip-1>" in line for line in fix.remediation)
@@ -408,11 +413,7 @@ def test_vrp_without_a_usable_running_configuration_falls_back_to_templates(cata
 
 
 def test_rollback_never_removes_a_placeholder_section(catalogue: Catalogue) -> None:
-    by_id = catalogue.by_id()
-    text = _case_text("SEC-IAM-002/cisco_xr/fail_user_unbound")
-    plan = plan_for_host(
-        "r1", "cisco_xr", [_finding(by_id["SEC-IAM-002"], "cisco_xr", Status.FAIL)], by_id, text, RUN_ID
-    )
+    plan = _plan_for_case(catalogue, "SEC-IAM-002/cisco_xr/fail_user_unbound")
     (fix,) = plan.fixes
     assert fix.remediation == ("username <u>", " policy SEC", " exit")
     assert fix.rollback == ("username <u>", " no policy SEC", " exit")
@@ -420,11 +421,7 @@ def test_rollback_never_removes_a_placeholder_section(catalogue: Catalogue) -> N
 
 
 def test_noop_negations_are_neither_sent_nor_rolled_back(catalogue: Catalogue) -> None:
-    by_id = catalogue.by_id()
-    text = _case_text("SEC-MGMT-006/cisco_xr/fail_http_server")
-    plan = plan_for_host(
-        "r1", "cisco_xr", [_finding(by_id["SEC-MGMT-006"], "cisco_xr", Status.FAIL)], by_id, text, RUN_ID
-    )
+    plan = _plan_for_case(catalogue, "SEC-MGMT-006/cisco_xr/fail_http_server")
     (fix,) = plan.fixes
     # the control's own 'no http server' (it removed 'http server vrf MGMT' by prefix); no 'no tftp
     # ...', 'no telnet ...', 'grpc' / 'no no-tls' for servers that are not configured
@@ -433,11 +430,7 @@ def test_noop_negations_are_neither_sent_nor_rolled_back(catalogue: Catalogue) -
 
 
 def test_one_off_commands_are_listed_apart_without_rollback(catalogue: Catalogue) -> None:
-    by_id = catalogue.by_id()
-    text = _case_text("SEC-MGMT-002/huawei_vrp/fail_md5_hmac")
-    plan = plan_for_host(
-        "r1", "huawei_vrp", [_finding(by_id["SEC-MGMT-002"], "huawei_vrp", Status.FAIL)], by_id, text, RUN_ID
-    )
+    plan = _plan_for_case(catalogue, "SEC-MGMT-002/huawei_vrp/fail_md5_hmac")
     (fix,) = plan.fixes
     assert fix.exec_commands == ("rsa local-key-pair create",)
     assert not any("local-key-pair" in line for line in (*fix.remediation, *fix.rollback))
@@ -459,11 +452,7 @@ def test_version_drift_is_noted(catalogue: Catalogue) -> None:
 
 
 def test_redacted_values_require_values(catalogue: Catalogue) -> None:
-    by_id = catalogue.by_id()
-    text = _case_text("SEC-SNMP-001/cisco_xr/fail_community")
-    plan = plan_for_host(
-        "r1", "cisco_xr", [_finding(by_id["SEC-SNMP-001"], "cisco_xr", Status.FAIL)], by_id, text, RUN_ID
-    )
+    plan = _plan_for_case(catalogue, "SEC-SNMP-001/cisco_xr/fail_community")
     (fix,) = plan.fixes
     # the rollback restores the old user line, whose keys the evidence redacted
     assert any("<redacted:encrypted>" in line for line in fix.rollback)
