@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from secaudit.errors import CheckDefinitionError
 from secaudit.evaluate.engine import fingerprint
+from secaudit.evaluate.loader import load_attestations, load_waivers
 from secaudit.evaluate.policy import (
     apply_attestations,
     apply_tailoring,
@@ -22,6 +26,8 @@ from secaudit.models.finding import Finding
 from secaudit.models.profile import Attestation, Profile, Scope, Selection, Tailoring, Waiver
 from secaudit.pipeline import exit_code
 from secaudit.report.summary import is_compliant, is_compliant_with_waivers, score
+
+from conftest import EXAMPLES
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -214,3 +220,31 @@ def test_finalise_order_digest_then_waiver() -> None:
 def test_scope_needs_something() -> None:
     with pytest.raises(ValidationError):
         Scope()
+
+
+_ATTESTATIONS = """attestations:
+  - control: SEC-PHY-001
+    scope: {hosts: [olt-1]}
+    result: pass
+    statement: Physical access log reviewed monthly.
+    attested_by: sec-lead
+    attested_at: 2026-11-01T00:00:00Z
+    reference: DOC-1
+    expires: 2027-11-01T00:00:00Z
+"""
+
+
+def test_entry_files_name_an_unknown_control_by_file_and_index(tmp_path: Path) -> None:
+    waivers = EXAMPLES / "waivers.yaml"
+    controls = set(re.findall(r"control: (SEC-[A-Z]+-\d+)", waivers.read_text(encoding="utf-8")))
+    first = load_waivers([waivers], controls)[0].control
+    with pytest.raises(CheckDefinitionError, match=r"waivers\.yaml: waivers\[0\]: unknown control"):
+        load_waivers([waivers], controls - {first})
+
+    attestations = tmp_path / "att.yaml"
+    attestations.write_text(_ATTESTATIONS, encoding="utf-8")
+    assert [a.control for a in load_attestations([attestations], {"SEC-PHY-001"})] == ["SEC-PHY-001"]
+    with pytest.raises(
+        CheckDefinitionError, match=r"att\.yaml: attestations\[0\]: unknown control SEC-PHY-001"
+    ):
+        load_attestations([attestations], set())

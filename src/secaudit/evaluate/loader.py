@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from secaudit.errors import CheckDefinitionError
 from secaudit.evaluate.functions import FUNCTIONS
@@ -173,34 +174,46 @@ def load_tailoring(checks_dir: Path, control_ids: set[str]) -> dict[str, Tailori
     return out
 
 
-def load_waivers(paths: Iterable[Path], control_ids: set[str]) -> tuple[Waiver, ...]:
-    """Load waiver files; every waiver must name a known control."""
-    waivers: list[Waiver] = []
+class _NamesControl(Protocol):
+    @property
+    def control(self) -> str: ...
+
+
+_Entry = TypeVar("_Entry", bound=_NamesControl)
+_File = TypeVar("_File", bound=BaseModel)
+
+
+def _load_control_entries(
+    paths: Iterable[Path],
+    file_model: type[_File],
+    key: str,
+    entries: Callable[[_File], tuple[_Entry, ...]],
+    control_ids: set[str],
+) -> tuple[_Entry, ...]:
+    """Load entry files (waivers, attestations); every entry must name a known control."""
+    out: list[_Entry] = []
     for path in paths:
         try:
-            data = load_model(WaiverFile, path)
+            data = load_model(file_model, path)
         except YamlError as exc:
             raise CheckDefinitionError(str(exc)) from None
-        for i, waiver in enumerate(data.waivers):
-            if waiver.control not in control_ids:
-                raise CheckDefinitionError(f"{path}: waivers[{i}]: unknown control {waiver.control}")
-        waivers.extend(data.waivers)
-    return tuple(waivers)
+        for i, entry in enumerate(entries(data)):
+            if entry.control not in control_ids:
+                raise CheckDefinitionError(f"{path}: {key}[{i}]: unknown control {entry.control}")
+            out.append(entry)
+    return tuple(out)
+
+
+def load_waivers(paths: Iterable[Path], control_ids: set[str]) -> tuple[Waiver, ...]:
+    """Load waiver files; every waiver must name a known control."""
+    return _load_control_entries(paths, WaiverFile, "waivers", lambda f: f.waivers, control_ids)
 
 
 def load_attestations(paths: Iterable[Path], control_ids: set[str]) -> tuple[Attestation, ...]:
     """Load attestation files; every attestation must name a known control."""
-    items: list[Attestation] = []
-    for path in paths:
-        try:
-            data = load_model(AttestationFile, path)
-        except YamlError as exc:
-            raise CheckDefinitionError(str(exc)) from None
-        for i, att in enumerate(data.attestations):
-            if att.control not in control_ids:
-                raise CheckDefinitionError(f"{path}: attestations[{i}]: unknown control {att.control}")
-        items.extend(data.attestations)
-    return tuple(items)
+    return _load_control_entries(
+        paths, AttestationFile, "attestations", lambda f: f.attestations, control_ids
+    )
 
 
 def can_fail(check: PlatformCheck) -> bool:
