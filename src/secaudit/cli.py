@@ -29,7 +29,7 @@ from secaudit.collect.credentials import Credential, secret_values
 from secaudit.collect.credentials import resolve as resolve_credentials
 from secaudit.collect.hostkeys import enrol, known_hosts_path, read_enrolled
 from secaudit.collect.hostkeys import scan as scan_host_key
-from secaudit.collect.live import HostCollection, LiveCollector, LiveOptions
+from secaudit.collect.live import LiveCollector, LiveOptions
 from secaudit.collect.offline import collect_offline
 from secaudit.collect.plan import PlannedCommand
 from secaudit.collect.sharded import ChunkJob, collect_sharded
@@ -67,12 +67,11 @@ from secaudit.lab.fleet import serve as serve_lab
 from secaudit.lab.state import process_alive, read_state
 from secaudit.models.control import Control
 from secaudit.models.enums import Environment, EvidenceSource, Platform, Role, Status
-from secaudit.models.evidence import Evidence
+from secaudit.models.evidence import Evidence, HostEvidence
 from secaudit.models.finding import Finding, RunResult
 from secaudit.models.profile import Profile, Selection, Tailoring
 from secaudit.models.target import Target
 from secaudit.pipeline import (
-    HostEvidence,
     Provenance,
     RunConfig,
     city_extras,
@@ -440,9 +439,7 @@ def _offline_collector(
             progress.host_done(item.target, item.state, item.detail, None)
             if item.note:
                 progress.warn(item.note)
-            yield HostEvidence(
-                item.target, item.evidence, item.state, item.detail, item.collected_at, None, item.note
-            )
+            yield item
 
     return collect
 
@@ -472,9 +469,7 @@ def _sharded_collector(
         )
         for c, findings in collect_sharded(job, processes):
             progress.host_done(c.target, c.state, c.detail, c.seconds)
-            yield HostEvidence(
-                c.target, c.evidence, c.state, c.detail, c.collected_at, c.seconds, findings=tuple(findings)
-            )
+            yield dataclasses.replace(c, findings=tuple(findings))
 
     return collect
 
@@ -486,7 +481,7 @@ def _live_collector(
     store: EvidenceStore,
     progress: RunProgress,
 ) -> Callable[[tuple[Target, ...], Mapping[str, tuple[PlannedCommand, ...]]], Iterator[HostEvidence]]:
-    def on_host(c: HostCollection) -> None:  # streamed: written as soon as the host is done
+    def on_host(c: HostEvidence) -> None:  # streamed: written as soon as the host is done
         store.write_host(c.target, c.evidence, c.state, c.detail, c.collected_at)
         progress.host_done(c.target, c.state, c.detail, c.seconds)
 
@@ -495,8 +490,7 @@ def _live_collector(
     def collect(
         targets: tuple[Target, ...], plan: Mapping[str, tuple[PlannedCommand, ...]]
     ) -> Iterator[HostEvidence]:
-        for c in collector.collect(targets, plan):
-            yield HostEvidence(c.target, c.evidence, c.state, c.detail, c.collected_at, c.seconds)
+        yield from collector.collect(targets, plan)
 
     return collect
 

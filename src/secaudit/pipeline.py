@@ -36,7 +36,7 @@ from secaudit.models.enums import (
     Severity,
     Status,
 )
-from secaudit.models.evidence import Evidence, ParsedEvidence
+from secaudit.models.evidence import Evidence, HostEvidence, ParsedEvidence
 from secaudit.models.finding import CollectionRecord, Finding, RunInfo, RunResult
 from secaudit.models.knobs import Knobs
 from secaudit.models.profile import Attestation, Profile, Tailoring, Waiver
@@ -57,20 +57,6 @@ def new_run_id(now: datetime) -> str:
         True
     """
     return f"{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-
-
-@dataclass(frozen=True, slots=True)
-class HostEvidence:
-    """What the collector produced for one host, live or offline."""
-
-    target: Target
-    evidence: tuple[Evidence, ...]
-    state: CollectionState = CollectionState.OK
-    detail: str = ""
-    collected_at: datetime | None = None
-    seconds: float | None = None
-    note: str = ""
-    findings: tuple[Finding, ...] | None = None  # already evaluated (by a collector worker process)
 
 
 def evaluate_host(

@@ -35,7 +35,7 @@ from secaudit.collect.hostkeys import known_hosts_path
 from secaudit.collect.plan import PlannedCommand
 from secaudit.collect.text import assess, command_slug, decode_output, sha256_hex
 from secaudit.models.enums import CollectionState, EvidenceSource, EvidenceState
-from secaudit.models.evidence import Evidence
+from secaudit.models.evidence import Evidence, HostEvidence
 from secaudit.models.target import Target
 from secaudit.platforms import get_platform
 from secaudit.platforms.base import PlatformSpec
@@ -103,18 +103,6 @@ class LiveOptions:
     command_timeout: float = 30.0
     config_timeout: float = 120.0
     num_workers: int = 20
-
-
-@dataclass(frozen=True, slots=True)
-class HostCollection:
-    """Everything collected from one host."""
-
-    target: Target
-    evidence: tuple[Evidence, ...]
-    state: CollectionState
-    detail: str
-    collected_at: datetime
-    seconds: float = 0.0
 
 
 def _evidence(
@@ -185,13 +173,25 @@ def prepare_host(
     return CollectionState.OK, ""
 
 
+def _not_collected(
+    target: Target, plan: tuple[PlannedCommand, ...], state: CollectionState, detail: str
+) -> HostEvidence:
+    """A host that was never reached (or whose task raised): every planned command is a collect error."""
+    now = datetime.now(UTC)
+    reason = f"{state.value}: {detail}"
+    evidence = tuple(
+        _evidence(target, p.command, "", EvidenceState.COLLECT_ERROR, reason, when=now) for p in plan
+    )
+    return HostEvidence(target, evidence, state, detail, now)
+
+
 def collect_host(
     task: Task,
     target: Target,
     plan: tuple[PlannedCommand, ...],
     opts: LiveOptions,
     secrets: tuple[str, ...],
-) -> HostCollection:
+) -> HostEvidence:
     """The Nornir task: one connection, session set-up, the planned commands, clean close."""
     spec = get_platform(target.platform)
     started = datetime.now(UTC)
@@ -210,7 +210,7 @@ def collect_host(
         detail = scrub(detail, secrets)
         fail_rest(EvidenceState.COLLECT_ERROR, f"{state.value}: {detail}")
         seconds = (datetime.now(UTC) - started).total_seconds()
-        return HostCollection(target, tuple(evidence), state, detail, started, seconds)
+        return HostEvidence(target, tuple(evidence), state, detail, started, seconds)
     state, detail = CollectionState.OK, ""
     failed = False
     try:
@@ -257,7 +257,7 @@ def collect_host(
     if state is CollectionState.OK:
         state, detail = state_from_evidence(evidence, frozenset(p.command for p in plan if p.optional))
     seconds = (datetime.now(UTC) - started).total_seconds()
-    return HostCollection(target, tuple(evidence), state, detail, started, seconds)
+    return HostEvidence(target, tuple(evidence), state, detail, started, seconds)
 
 
 class TailBuffer(io.BufferedIOBase):
@@ -301,18 +301,18 @@ class LiveCollector:
     nornir: Nornir
     credentials: Mapping[str, Credential]
     options: LiveOptions
-    on_host: Callable[[HostCollection], None] | None = None
+    on_host: Callable[[HostEvidence], None] | None = None
     secrets: tuple[str, ...] = ()
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def collect(
         self, targets: tuple[Target, ...], plan: Mapping[str, tuple[PlannedCommand, ...]]
-    ) -> Iterator[HostCollection]:
-        """Run the collection; yields one ``HostCollection`` per target (failures included)."""
+    ) -> Iterator[HostEvidence]:
+        """Run the collection; yields one ``HostEvidence`` per target (failures included)."""
         for name in ("nornir", "paramiko", "netmiko"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
         by_name = {t.name: t for t in targets}
-        results: dict[str, HostCollection] = {}
+        results: dict[str, HostEvidence] = {}
         runnable: list[str] = []
         for target in targets:
             host = self.nornir.inventory.hosts[target.name]
@@ -320,14 +320,7 @@ class LiveCollector:
             if state is CollectionState.OK:
                 runnable.append(target.name)
                 continue
-            now = datetime.now(UTC)
-            evidence = tuple(
-                _evidence(
-                    target, p.command, "", EvidenceState.COLLECT_ERROR, f"{state.value}: {detail}", when=now
-                )
-                for p in plan.get(target.name, ())
-            )
-            results[target.name] = HostCollection(target, evidence, state, detail, now)
+            results[target.name] = _not_collected(target, plan.get(target.name, ()), state, detail)
             self._emit(results[target.name])
         if runnable:
             nr = self.nornir.filter(filter_func=lambda h: h.name in set(runnable))
@@ -344,30 +337,19 @@ class LiveCollector:
             for name in runnable:
                 multi: MultiResult = aggregated[name]
                 value = multi[0].result
-                if isinstance(value, HostCollection):
+                if isinstance(value, HostEvidence):
                     results[name] = value
                 else:  # the task itself raised: keep the host, classify, never drop it
                     exc = multi[0].exception or RuntimeError("task failed")
                     state, detail = classify_exception(exc)
-                    now = datetime.now(UTC)
-                    target = by_name[name]
-                    evidence = tuple(
-                        _evidence(
-                            target,
-                            p.command,
-                            "",
-                            EvidenceState.COLLECT_ERROR,
-                            f"{state.value}: {detail}",
-                            when=now,
-                        )
-                        for p in plan.get(name, ())
+                    results[name] = _not_collected(
+                        by_name[name], plan.get(name, ()), state, scrub(detail, self.secrets)
                     )
-                    results[name] = HostCollection(target, evidence, state, scrub(detail, self.secrets), now)
                     self._emit(results[name])
         for target in targets:
             yield results[target.name]
 
-    def _emit(self, collected: HostCollection) -> None:
+    def _emit(self, collected: HostEvidence) -> None:
         if self.on_host is not None:
             with self._lock:
                 self.on_host(collected)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from secaudit.collect.classify import state_from_evidence
 from secaudit.collect.plan import PlannedCommand
 from secaudit.collect.text import assess, command_slug, decode_output, sha256_hex
 from secaudit.models.enums import CollectionState, EvidenceSource, EvidenceState
-from secaudit.models.evidence import Evidence
+from secaudit.models.evidence import Evidence, HostEvidence
 from secaudit.models.target import Target
 from secaudit.platforms import get_platform
 from secaudit.redact import redact_text
@@ -119,21 +118,9 @@ def read_evidence(
     return Evidence(**base, text=text, sha256=sha256_hex(text.encode("utf-8")), state=state, detail=detail)
 
 
-@dataclass(frozen=True, slots=True)
-class OfflineHost:
-    """One host read from an evidence folder."""
-
-    target: Target
-    evidence: tuple[Evidence, ...]
-    state: CollectionState
-    detail: str
-    collected_at: datetime | None
-    note: str = ""
-
-
 def collect_offline(
     root: Path, targets: tuple[Target, ...], plan: Mapping[str, tuple[PlannedCommand, ...]]
-) -> Iterator[OfflineHost]:
+) -> Iterator[HostEvidence]:
     """Yield, per host, its evidence, its collection state (as recorded, else derived) and a note."""
     for target in targets:
         host_dir = root / target.name
@@ -151,4 +138,4 @@ def collect_offline(
         else:
             optional = frozenset(p.command for p in plan.get(target.name, ()) if p.optional)
             state, detail = state_from_evidence(evidence, optional)
-        yield OfflineHost(target, evidence, state, detail, _collected_at(meta), note)
+        yield HostEvidence(target, evidence, state, detail, _collected_at(meta), note=note)

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secaudit.collect.credentials import Credential
-from secaudit.collect.live import HostCollection, LiveCollector, LiveOptions
+from secaudit.collect.live import LiveCollector, LiveOptions
 from secaudit.collect.plan import PlannedCommand
 from secaudit.collect.store import EvidenceStore
 from secaudit.inventory import init_nornir
 from secaudit.models.control import Control
+from secaudit.models.evidence import HostEvidence
 from secaudit.models.finding import Finding
 from secaudit.models.knobs import Knobs
 from secaudit.models.target import Target
@@ -38,12 +39,12 @@ class ChunkJob:
     knobs: Mapping[str, Knobs]
 
 
-def evaluate(collection: HostCollection, controls: Sequence[Control], knobs: Knobs) -> list[Finding]:
+def evaluate(collection: HostEvidence, controls: Sequence[Control], knobs: Knobs) -> list[Finding]:
     """Evaluate one collected host (the same function a single-process run uses)."""
     return evaluate_host(collection.target, collection.evidence, controls, knobs)
 
 
-def _run_chunk(job: ChunkJob) -> list[tuple[HostCollection, list[Finding]]]:
+def _run_chunk(job: ChunkJob) -> list[tuple[HostEvidence, list[Finding]]]:
     store = EvidenceStore(job.store_root)
     nornir = init_nornir(job.inventory_dir, num_workers=job.options.num_workers)
     collector = LiveCollector(nornir, job.credentials, job.options, secrets=job.secrets)
@@ -58,7 +59,7 @@ def _run_chunk(job: ChunkJob) -> list[tuple[HostCollection, list[Finding]]]:
 
 def collect_sharded(
     template: ChunkJob, processes: int, chunk_size: int | None = None
-) -> Iterator[tuple[HostCollection, list[Finding]]]:
+) -> Iterator[tuple[HostEvidence, list[Finding]]]:
     """Split ``template.targets`` into chunks, collect and evaluate them on ``processes`` workers.
 
     By default each process gets about two chunks: every chunk loads the inventory once, so

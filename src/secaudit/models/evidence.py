@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from hier_config import HConfig
 from pydantic import AwareDatetime, Field, model_validator
 
 from secaudit.models.base import Frozen
-from secaudit.models.enums import EvidenceSource, EvidenceState, Platform
+from secaudit.models.enums import CollectionState, EvidenceSource, EvidenceState, Platform
+from secaudit.models.finding import Finding
+from secaudit.models.target import Target
 
 Parser = Literal["textfsm", "config", "raw"]
 
@@ -71,3 +74,17 @@ class ParsedEvidence:
     rows: tuple[dict[str, str], ...] | None = None
     tree: HConfig | None = None
     template: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HostEvidence:
+    """What a collector produced for one host, live or offline: the one shape every collector yields."""
+
+    target: Target
+    evidence: tuple[Evidence, ...]
+    state: CollectionState = CollectionState.OK
+    detail: str = ""
+    collected_at: datetime | None = None
+    seconds: float | None = None
+    note: str = ""
+    findings: tuple[Finding, ...] | None = None  # already evaluated (by a collector worker process)
