@@ -180,7 +180,9 @@ def test_hung_device_delays_no_other(collected) -> None:  # type: ignore[no-unty
     assert healthy.seconds < hung.seconds
 
 
-def test_cli_live_run_leaks_no_secret(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("processes", [0, 2], ids=["threads", "worker-processes"])
+def test_cli_live_run_leaks_no_secret(lab, tmp_path: Path, processes: int) -> None:  # type: ignore[no-untyped-def]
+    """A live CLI run (threaded, or sharded over worker processes) leaks no secret and replays."""
     _, paths, _ = lab
     keys = tmp_path / "k"
     subprocess.run(
@@ -207,6 +209,7 @@ def test_cli_live_run_leaks_no_secret(lab, tmp_path: Path) -> None:  # type: ign
             "--latest-file",
             str(latest),
             "--log-json",
+            *(["--processes", str(processes)] if processes else []),
             "--host",
             "ok-*",
             "--host",
