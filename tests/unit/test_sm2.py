@@ -201,11 +201,27 @@ def test_strict_der(hex_sig: str, reason: str) -> None:
 @given(message=st.binary(max_size=512), position=st.integers(min_value=0), flip=st.integers(1, 255))
 def test_round_trip_and_any_byte_flip_fails(message: bytes, position: int, flip: int) -> None:
     sig = sign_sm2(message, KEY)
-    assert 70 <= len(sig) <= 72
+    # canonical DER of two integers in [1, n-1]: at most 72 bytes, shorter when r or s has leading
+    # zero bytes (about 1 signature in 128 is 69 bytes or less, so no lower bound holds)
+    assert len(sig) <= 72
+    assert encode_signature(*decode_signature(sig)) == sig
     assert verify_sm2(message, sig, KEY.public_key)
     broken = bytearray(sig)
     broken[position % len(sig)] ^= flip
     assert not verify_sm2(message, bytes(broken), KEY.public_key)
+
+
+def test_short_signature_is_minimal_der_and_verifies() -> None:
+    """About 1 signature in 256 is 69 bytes or less (r or s below 2**248): minimal DER, and valid."""
+
+    def signature(k: int) -> tuple[int, int]:
+        return _backend_sign(KEY.d, KEY.public_key.point, b"short", DEFAULT_ID, rnd_fn=lambda bits: k)
+
+    r, s = next(rs for rs in map(signature, range(1, 5000)) if len(encode_signature(*rs)) < 70)
+    sig = encode_signature(r, s)
+    assert decode_signature(sig) == (r, s)
+    assert verify_sm2(b"short", sig, KEY.public_key)
+    assert not verify_sm2(b"short", sig[:-1] + bytes([sig[-1] ^ 1]), KEY.public_key)
 
 
 # --- OpenSSL interop -----------------------------------------------------------------------------

@@ -488,7 +488,7 @@ def decode_signature(signature: bytes) -> tuple[int, int]:
 
 
 def sign_sm2(message: bytes, private_key: SM2PrivateKey, uid: bytes = DEFAULT_ID) -> bytes:
-    """Sign ``message`` (e = SM3(ZA || M), ZA from ``uid``); returns the DER signature (70-72 bytes)."""
+    """Sign ``message`` (e = SM3(ZA || M), ZA from ``uid``); returns the DER signature (at most 72 bytes)."""
     _check_uid(uid)
     r, s = _backend_sign(private_key.d, private_key.public_key.point, message, uid)
     return encode_signature(r, s)
