@@ -11,6 +11,7 @@ import re
 
 from secaudit.models.enums import EvidenceState
 from secaudit.platforms.base import PlatformSpec
+from secaudit.platforms.frame import config_body
 
 _SLUG_STRIP = re.compile(r"[^a-z0-9-]+")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
@@ -80,7 +81,10 @@ def assess(spec: PlatformSpec, command: str, text: str, *, is_config: bool) -> t
     * empty: nothing but whitespace;
     * paged: a pager or SmartAX smart-mode prompt is still in the text;
     * device_error: one of the platform's failure markers begins one of the first lines;
-    * truncated: a full configuration without the platform's end marker as its last line.
+    * truncated: a configuration whose structure is cut (:func:`secaudit.platforms.frame.config_body`:
+      no end line, an unclosed ZTE section, an XML export cut short); prompts, headers and other
+      session lines around it do not count;
+    * parse_error: a configuration that cannot be read at all (an encrypted or binary export).
 
     Examples:
         >>> from secaudit.platforms import get_platform
@@ -89,6 +93,8 @@ def assess(spec: PlatformSpec, command: str, text: str, *, is_config: bool) -> t
         (<EvidenceState.OK: 'ok'>, '')
         >>> assess(vrp, "display current-configuration", "sysname A\\n", is_config=True)[0]
         <EvidenceState.TRUNCATED: 'truncated'>
+        >>> assess(vrp, "display current-configuration", "sysname A\\nreturn\\n<A>", is_config=True)[0]
+        <EvidenceState.OK: 'ok'>
         >>> assess(vrp, "display version", "a\\n  ---- More ----", is_config=False)[0]
         <EvidenceState.PAGED: 'paged'>
         >>> rejected = "Error: Unrecognized command found at '^' position."
@@ -109,17 +115,9 @@ def assess(spec: PlatformSpec, command: str, text: str, *, is_config: bool) -> t
         for marker in spec.failure_markers:
             if line.startswith(marker):
                 return EvidenceState.DEVICE_ERROR, f"device rejected the command: {line[:120]!r}"
-    if is_config and spec.config_end_marker:
-        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-        complete = (
-            text.rstrip().endswith(spec.config_end_marker)  # XML: the closing root tag ends the text
-            if spec.config_layout == "xml"
-            else bool(lines) and lines[-1] == spec.config_end_marker
-        )
-        if not complete:
-            last = lines[-1][:60] if lines else ""
-            return (
-                EvidenceState.TRUNCATED,
-                f"configuration does not end with {spec.config_end_marker!r} (last line {last!r}): truncated",
-            )
+    if is_config:
+        body = config_body(spec, text)
+        if body.problem:
+            state = EvidenceState.TRUNCATED if body.truncated else EvidenceState.PARSE_ERROR
+            return state, f"{body.problem}: {'truncated' if body.truncated else 'not readable'}"
     return EvidenceState.OK, ""

@@ -21,14 +21,12 @@ from dataclasses import dataclass, field
 
 from defusedxml import ElementTree as DefusedET
 from defusedxml.common import DefusedXmlException
-from hier_config import HConfig, Platform, get_hconfig
+from hier_config import HConfig, Platform, get_hconfig, get_hconfig_driver
 
 from secaudit.errors import ParseError
 from secaudit.platforms.base import PlatformSpec
+from secaudit.platforms.frame import HEADER, config_body, is_command_echo
 
-_PROMPT_ECHO = re.compile(
-    r"^\s*(?:<[^>\s]+>|\[[~*]?[^\]\s]+\]|[\w./:-]+[#>])\s*(?:display|show)\b", re.IGNORECASE
-)
 _SECTION = re.compile(r"^\s*\[[^\]]+\]\s*$")
 _MARKER = re.compile(r"^\s*<[^>]+>\s*$")
 _NOISE = re.compile(
@@ -79,8 +77,8 @@ def normalise_lines(spec: PlatformSpec, text: str) -> list[str]:
         >>> normalise_lines(sx, text)
         ['ntp-service a', 'ssh user x y 1']
     """
-    raw = [ln.rstrip() for ln in text.splitlines()]
-    lines = [ln for ln in raw if ln.strip() and not _PROMPT_ECHO.match(ln) and not _NOISE.match(ln.strip())]
+    raw = [ln.rstrip() for ln in config_body(spec, text).lines]
+    lines = [ln for ln in raw if ln.strip() and not is_command_echo(ln) and not HEADER.match(ln.strip())]
     end = spec.config_end_marker
     if spec.config_layout == "smartax_sections":
         return _smartax(lines, end)
@@ -166,27 +164,37 @@ def xml_lines(text: str) -> list[str]:
 
 _BANNER_START = re.compile(r"^\s*banner\s+\S+\s+(?P<d>\S)\s*$")
 
+#: Blocks a driver closes by an end line rather than by indentation (hier_config ``indent_adjust``,
+#: e.g. VRP ``ecc peer-public-key ...`` ... ``peer-public-key end``): each is one unit, so that a
+#: second block's end line is never merged away as a duplicate of the first one's.
+Block = tuple[str, str]
 
-def _units(lines: list[str]) -> list[list[str]]:
-    """Group lines into units: a multi-line banner is one unit, every other line its own."""
+
+def _units(lines: list[str], blocks: tuple[Block, ...] = ()) -> list[list[str]]:
+    """Group lines into units: a multi-line banner or an end-closed block is one unit."""
     units: list[list[str]] = []
     i = 0
     while i < len(lines):
         start = _BANNER_START.match(lines[i])
-        if start is None:
+        end_rx = next((end for begin, end in blocks if re.search(begin, lines[i])), None)
+        if start is None and end_rx is None:
             units.append([lines[i]])
             i += 1
             continue
-        delim = start.group("d")
         j = i + 1
-        while j < len(lines) and delim not in lines[j]:
-            j += 1
+        if start is not None:
+            delim = start.group("d")
+            while j < len(lines) and delim not in lines[j]:
+                j += 1
+        else:
+            while j < len(lines) and not re.search(str(end_rx), lines[j]):
+                j += 1
         units.append(lines[i : j + 1])
         i = j + 1
     return units
 
 
-def merge_duplicates(lines: list[str]) -> list[str]:
+def merge_duplicates(lines: list[str], blocks: tuple[Block, ...] = ()) -> list[str]:
     """Merge sibling blocks with the same text (hier_config rejects duplicate sections).
 
     Real exports repeat a section header in several places (a ZTE C600 lists
@@ -196,10 +204,14 @@ def merge_duplicates(lines: list[str]) -> list[str]:
     Examples:
         >>> merge_duplicates(["interface a", "  x 1", "interface b", "interface a", "  z 2", "  x 1"])
         ['interface a', '  x 1', '  z 2', 'interface b']
+        >>> ecc = ("^ecc peer-public-key ", "^peer-public-key end")
+        >>> merge_duplicates(["ecc peer-public-key A", "peer-public-key end",
+        ...                   "ecc peer-public-key B", "peer-public-key end"], (ecc,))
+        ['ecc peer-public-key A', 'peer-public-key end', 'ecc peer-public-key B', 'peer-public-key end']
     """
     root = _Node([])
     stack: list[tuple[int, _Node]] = [(-1, root)]
-    for unit in _units(lines):
+    for unit in _units(lines, blocks):
         depth = _indent(unit[0])
         while stack and stack[-1][0] >= depth:
             stack.pop()
@@ -229,10 +241,16 @@ class _Node:
 
 def to_tree(spec: PlatformSpec, text: str) -> HConfig:
     """Parse configuration text into a hier_config tree (GENERIC driver where no better exists)."""
-    lines = merge_duplicates(xml_lines(text) if spec.config_layout == "xml" else normalise_lines(spec, text))
+    platform = Platform[spec.hconfig_platform]
+    blocks = tuple(
+        (r.start_expression, r.end_expression) for r in get_hconfig_driver(platform).rules.indent_adjust
+    )
+    lines = merge_duplicates(
+        xml_lines(text) if spec.config_layout == "xml" else normalise_lines(spec, text), blocks
+    )
     if not lines:
         raise ParseError(f"{spec.name}: configuration has no lines after normalisation")
     try:
-        return get_hconfig(Platform[spec.hconfig_platform], "\n".join(lines))
+        return get_hconfig(platform, "\n".join(lines))
     except Exception as exc:  # hier_config raises plain exceptions on malformed input
         raise ParseError(f"{spec.name}: configuration could not be parsed: {exc}") from exc

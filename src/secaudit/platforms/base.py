@@ -15,8 +15,9 @@ class PlatformSpec:
     """Everything secaudit needs to know about one platform, in one place.
 
     ``hconfig_platform`` names a ``hier_config.Platform`` member (``GENERIC`` where hier_config has
-    no driver). ``config_end_marker`` is the last line of a complete running configuration; a
-    configuration without it is ``truncated``.
+    no driver). ``config_end_marker`` is the line that closes a complete running configuration
+    (``return``, ``end``); completeness is judged by structure in
+    :mod:`secaudit.platforms.frame` (XML exports: well-formed; ZTE: sections closed).
     """
 
     name: Platform

@@ -13,7 +13,7 @@ HUAWEI_ONT_XML = PlatformSpec(
     hconfig_platform="GENERIC",
     config_command="hw_ctree.xml",
     config_layout="xml",
-    config_end_marker="</InternetGatewayDeviceConfig>",
+    config_end_marker=None,  # complete = well-formed XML (root InternetGatewayDevice in real exports)
     failure_markers=(),
     pager_markers=(),
     offline_only=True,
@@ -29,7 +29,7 @@ ZTE_ONT_XML = PlatformSpec(
     hconfig_platform="GENERIC",
     config_command="db_user_cfg.xml",
     config_layout="xml",
-    config_end_marker="</DB>",
+    config_end_marker=None,  # complete = well-formed XML
     failure_markers=(),
     pager_markers=(),
     offline_only=True,
