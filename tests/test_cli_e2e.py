@@ -126,7 +126,9 @@ def test_scan_config_json(tmp_path: Path) -> None:
     proc = cli(
         "scan-config", "--platform", "huawei_vrp", "--format", "json", "--checks", CHECKS, *selection, cfg
     )
-    assert proc.returncode == 3, proc.stderr  # MGMT-001 needs `display telnet server status`
+    # a fail was found (SNMP-001); MGMT-001 waits for `display telnet server status`, which a
+    # saved configuration cannot hold: not_collected, and not "incomplete" for scan-config
+    assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
     jsonschema.validate(doc, json.loads(SCHEMA_PATH.read_text()))
     status = {f["control_id"]: f["status"] for f in doc["findings"]}
@@ -137,6 +139,18 @@ def test_scan_config_json(tmp_path: Path) -> None:
     }
     assert set(status) <= {"SEC-MGMT-001", "SEC-NTP-001", "SEC-NTP-002", "SEC-SNMP-001"}
     assert {f["host"] for f in doc["findings"]} == {"vrp_5_2"}
+
+
+def test_scan_config_exit_codes(tmp_path: Path) -> None:
+    """0: no fail (not_collected controls do not count); 3: the configuration itself is bad."""
+    good = tmp_path / "r1.cfg"
+    good.write_text("#\nsysname R1\n#\nntp-service unicast-server 10.0.0.1\n#\nreturn\n<R1>\n")
+    ok = cli("scan-config", "--platform", "huawei_vrp", "--checks", CHECKS, "--control", "SEC-NTP-002", good)
+    assert ok.returncode == 0, ok.stdout  # NTP-002 needs `display ntp-service status`: not_collected
+    cut = tmp_path / "r2.cfg"
+    cut.write_text("#\nsysname R2\n#\nntp-service unicast-server 10.0.0.1\n")
+    bad = cli("scan-config", "--platform", "huawei_vrp", "--checks", CHECKS, "--control", "SEC-NTP-001", cut)
+    assert bad.returncode == 3, bad.stdout
 
 
 def test_scan_config_unknown_platform() -> None:

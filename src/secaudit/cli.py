@@ -27,6 +27,7 @@ from secaudit import __version__
 from secaudit.collect.classify import classify_exception
 from secaudit.collect.credentials import Credential, secret_values
 from secaudit.collect.credentials import resolve as resolve_credentials
+from secaudit.collect.files import EvidenceFile, FilesCollector
 from secaudit.collect.hostkeys import enrol, known_hosts_path, read_enrolled
 from secaudit.collect.hostkeys import scan as scan_host_key
 from secaudit.collect.live import LiveCollector, LiveOptions
@@ -34,7 +35,6 @@ from secaudit.collect.offline import collect_offline
 from secaudit.collect.plan import PlannedCommand
 from secaudit.collect.sharded import ChunkJob, collect_sharded
 from secaudit.collect.store import EvidenceStore
-from secaudit.collect.text import assess, command_slug, decode_output, sha256_hex
 from secaudit.errors import SecauditError
 from secaudit.evaluate.coverage import coverage_markdown, coverage_rows, load_standards
 from secaudit.evaluate.loader import (
@@ -67,7 +67,7 @@ from secaudit.lab.fleet import serve as serve_lab
 from secaudit.lab.state import process_alive, read_state
 from secaudit.models.control import Control
 from secaudit.models.enums import Environment, EvidenceSource, Platform, Role, Status
-from secaudit.models.evidence import Evidence, HostEvidence
+from secaudit.models.evidence import HostEvidence
 from secaudit.models.finding import Finding, RunResult
 from secaudit.models.profile import Profile, Selection, Tailoring
 from secaudit.models.target import Target
@@ -80,6 +80,7 @@ from secaudit.pipeline import (
     partial_dir,
     publish,
     run_audit,
+    scan_exit_code,
 )
 from secaudit.platforms import get_platform
 from secaudit.progress import RunProgress
@@ -576,8 +577,9 @@ def _scan_target(path: Path, platform: Platform, role: Role) -> Target:
 
 @app.command("scan-config")
 def scan_config(
-    files: Annotated[
-        list[Path], typer.Argument(help="Saved configuration files (e.g. Oxidized/RANCID backups)")
+    files_arg: Annotated[
+        list[Path],
+        typer.Argument(metavar="FILES", help="Saved configuration files (e.g. Oxidized/RANCID backups)"),
     ],
     platform: Annotated[str, typer.Option(help="secaudit platform of the files")],
     role: Annotated[str | None, typer.Option(help="Device role (default depends on platform)")] = None,
@@ -602,35 +604,16 @@ def scan_config(
             _die(f"unknown role {role!r} (known: {', '.join(r.value for r in Role)})")
         catalogue, the_profile, controls, _ = _selection(checks, profile, phase, tag, control)
         targets: list[Target] = []
-        by_name: dict[str, Evidence] = {}
-        for path in files:
+        files: dict[str, list[EvidenceFile]] = {}
+        for path in files_arg:
             if not path.is_file():
                 _die(f"{path}: file not found")
             target = _scan_target(path, spec.name, the_role)
-            if target.name in by_name:
+            if target.name in files:
                 _die(f"{path}: two files map to the same host name {target.name!r}")
-            data = path.read_bytes()
-            text = decode_output(data)
-            state, detail = assess(spec, spec.config_command, text, is_config=True)
-            by_name[target.name] = Evidence(
-                host=target.name,
-                platform=spec.name,
-                command=spec.config_command,
-                slug=command_slug(spec.config_command),
-                text=text,
-                sha256=sha256_hex(data),
-                collected_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
-                source=EvidenceSource.OFFLINE,
-                state=state,
-                detail=detail,
-            )
+            files[target.name] = [EvidenceFile(path)]
             targets.append(target)
-
-        def collect(
-            ts: tuple[Target, ...], plan: Mapping[str, tuple[PlannedCommand, ...]]
-        ) -> Iterable[HostEvidence]:
-            for t in ts:
-                yield HostEvidence(t, (by_name[t.name],))
+        collect = FilesCollector(files)
 
         config = RunConfig(
             catalogue=catalogue, operators={}, targets=tuple(targets), profile=the_profile, controls=controls
@@ -640,7 +623,7 @@ def scan_config(
             sys.stdout.buffer.write(dumps(findings_document(result, None, result.findings)))
         else:
             _findings_table(result.findings)
-        return exit_code(result.findings)
+        return scan_exit_code(result.findings)
 
     _guard(body)
 

@@ -244,6 +244,26 @@ def exit_code(findings: Iterable[Finding]) -> int:
     return 0
 
 
+def scan_exit_code(findings: Iterable[Finding]) -> int:
+    """Exit code of ``scan-config``: 3 when the files themselves were bad, else 1 on a fail, else 0.
+
+    A saved configuration cannot carry status commands (``display ntp-service status``), so
+    controls that need them are ``not_collected`` by construction and do not make the scan
+    "incomplete"; an ``error`` (evidence in hand truncated, unparsable, or a rule that could not
+    judge it) does. An actively waived finding does not count.
+
+    Examples:
+        >>> scan_exit_code([])
+        0
+    """
+    statuses = {f.status for f in findings if not f.waived}
+    if Status.ERROR in statuses:
+        return 3
+    if Status.FAIL in statuses:
+        return 1
+    return 0
+
+
 def city_extras(
     result: RunResult,
     targets: CityTargets | None,
