@@ -25,6 +25,7 @@ PREFIXES = {
     "error": "error",
     "na": "not_applicable",
     "nc": "not_collected",
+    "manual": "manual",
 }
 
 

@@ -126,14 +126,15 @@ def test_scan_config_json(tmp_path: Path) -> None:
     proc = cli(
         "scan-config", "--platform", "huawei_vrp", "--format", "json", "--checks", CHECKS, *selection, cfg
     )
-    # a fail was found (SNMP-001); MGMT-001 waits for `display telnet server status`, which a
-    # saved configuration cannot hold: not_collected, and not "incomplete" for scan-config
+    # a fail was found (SNMP-001); NTP-002 waits for `display ntp-service status`, which a saved
+    # configuration cannot hold: not_collected, and not "incomplete" for scan-config
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
     jsonschema.validate(doc, json.loads(SCHEMA_PATH.read_text()))
     status = {f["control_id"]: f["status"] for f in doc["findings"]}
+    # MGMT-001: 'telnet server disable' in the configuration stands in for the status command
     assert {k: status[k] for k in ("SEC-MGMT-001", "SEC-NTP-001", "SEC-SNMP-001")} == {
-        "SEC-MGMT-001": "not_collected",
+        "SEC-MGMT-001": "pass",
         "SEC-NTP-001": "pass",
         "SEC-SNMP-001": "fail",
     }
@@ -149,8 +150,20 @@ def test_scan_config_exit_codes(tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stdout  # NTP-002 needs `display ntp-service status`: not_collected
     cut = tmp_path / "r2.cfg"
     cut.write_text("#\nsysname R2\n#\nntp-service unicast-server 10.0.0.1\n")
-    bad = cli("scan-config", "--platform", "huawei_vrp", "--checks", CHECKS, "--control", "SEC-NTP-001", cut)
-    assert bad.returncode == 3, bad.stdout
+    bad = cli(
+        "scan-config",
+        "--platform",
+        "huawei_vrp",
+        "--checks",
+        CHECKS,
+        "--control",
+        "SEC-NTP-001",
+        "--format",
+        "json",
+        cut,
+    )
+    assert bad.returncode == 3, bad.stdout  # the file is cut: incomplete, even though it proves a fail
+    assert [f["status"] for f in json.loads(bad.stdout)["findings"]] == ["fail"]
 
 
 def test_scan_config_unknown_platform() -> None:

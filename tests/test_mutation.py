@@ -1,5 +1,8 @@
 """Mutation test: break what each positive rule matched in every pass_ fixture; the verdict must change.
 
+Applicability conditions (``applies_when``) are mutated the same way: breaking what made a control
+apply must change a pass (to not_applicable), so an N/A is decided by evidence as a pass is.
+
 * ``config_present`` / ``config_block_has``: the matched lines (the block's matching children) are
   deleted from the raw evidence;
 * ``config_number``: the number read by ``value_regex`` is moved outside its bounds;
@@ -29,9 +32,11 @@ from secaudit.models.control import (
     ConfigNumber,
     ConfigPresent,
     Control,
+    Fallback,
     FieldEquals,
     FieldIn,
     FieldMatch,
+    RowCount,
     Rule,
 )
 from secaudit.models.enums import Status
@@ -43,7 +48,7 @@ from conftest import CHECKS
 from fixtures import Case, discover, evaluate_dir, target_for
 
 CATALOGUE = load_catalogue(CHECKS).by_id()
-MUTABLE = (ConfigPresent, ConfigBlockHas, ConfigNumber, FieldEquals, FieldIn, FieldMatch)
+MUTABLE = (ConfigPresent, ConfigBlockHas, ConfigNumber, FieldEquals, FieldIn, FieldMatch, RowCount)
 
 
 @dataclass(frozen=True)
@@ -51,20 +56,25 @@ class Mutation:
     case: Case
     index: int
     rule: Rule
+    kind: str = "rule"  # or "when": an applicability condition
 
     @property
     def id(self) -> str:
-        return f"{self.case.id}#rule{self.index}:{self.rule.op}"
+        return f"{self.case.id}#{self.kind}{self.index}:{self.rule.op}"
 
 
 def _positive(rule: Rule) -> list[Rule]:
     """Rules that pass on something being present (absence-style rules are left out)."""
+    if isinstance(rule, Fallback):
+        return _positive(rule.rules[0])  # fixtures carry every evidence: the first sub-rule decides
     if isinstance(rule, AnyOf):
         # An any_of with an absence-style alternative can still pass on that alternative.
         subs = [_positive(sub) for sub in rule.rules]
         return [] if any(not s for s in subs) else [r for sub in subs for r in sub]
     if isinstance(rule, (FieldEquals, FieldIn, FieldMatch)) and rule.quantifier == "none":
         return []  # "no row may match": an absence rule
+    if isinstance(rule, RowCount) and (not rule.where or not (rule.min or rule.min_knob)):
+        return []  # only "at least N rows where ..." is broken by changing the rows it counted
     return [rule] if isinstance(rule, MUTABLE) else []
 
 
@@ -79,6 +89,9 @@ def mutations() -> list[Mutation]:
         for i, rule in enumerate(check.rules):
             if _positive(rule):
                 out.append(Mutation(case, i, rule))
+        for i, rule in enumerate(check.applies_when):
+            if _positive(rule):
+                out.append(Mutation(case, i, rule, "when"))
     return out
 
 
@@ -169,7 +182,8 @@ def _mutate(rule: Rule, files: dict[str, tuple[Path, object]]) -> str:
             for r in parsed.rows  # type: ignore[attr-defined]
             if all(re.search(rx, r.get(f, ""), re.IGNORECASE) for f, rx in rule.where.items())
         ]
-        values = {r.get(rule.field, "") for r in rows} - {""}
+        fields = tuple(rule.where) if isinstance(rule, RowCount) else (rule.field,)
+        values = {r.get(f, "") for r in rows for f in fields} - {""}
         targets = len(values)
         for i, ln in enumerate(lines):
             for value in values:

@@ -623,7 +623,7 @@ def scan_config(
             sys.stdout.buffer.write(dumps(findings_document(result, None, result.findings)))
         else:
             _findings_table(result.findings)
-        return scan_exit_code(result.findings)
+        return scan_exit_code(result)
 
     _guard(body)
 

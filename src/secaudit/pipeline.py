@@ -69,7 +69,7 @@ def evaluate_host(
     for control in controls:
         check = control.platforms.get(target.platform)
         parsed: dict[str, ParsedEvidence] = {}
-        if check is not None and not check.manual and check.not_applicable is None:
+        if check is not None and check.evaluated:
             for spec in check.evidence:
                 command = resolve_command(target.platform, spec) or spec.command
                 ev = by_command.get(command) or Evidence(
@@ -244,20 +244,24 @@ def exit_code(findings: Iterable[Finding]) -> int:
     return 0
 
 
-def scan_exit_code(findings: Iterable[Finding]) -> int:
-    """Exit code of ``scan-config``: 3 when the files themselves were bad, else 1 on a fail, else 0.
+def scan_exit_code(result: RunResult) -> int:
+    """Exit code of ``scan-config``: 3 when a file itself is bad, else 1 on a fail, else 0.
 
     A saved configuration cannot carry status commands (``display ntp-service status``), so
     controls that need them are ``not_collected`` by construction and do not make the scan
-    "incomplete"; an ``error`` (evidence in hand truncated, unparsable, or a rule that could not
-    judge it) does. An actively waived finding does not count.
+    "incomplete". A file that is cut, paged or unreadable does, even where it still proves a fail,
+    and so does any ``error`` finding. An actively waived finding does not count.
 
     Examples:
-        >>> scan_exit_code([])
+        >>> from secaudit.models.finding import RunInfo
+        >>> info = RunInfo(id="20260101T000000Z-abcdef", started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        ...                finished_at=datetime(2026, 1, 1, tzinfo=UTC), tool_version="0",
+        ...                checks_digest="0", profile="baseline", source=EvidenceSource.OFFLINE)
+        >>> scan_exit_code(RunResult(run=info, operators={}, targets=(), findings=(), collection=()))
         0
     """
-    statuses = {f.status for f in findings if not f.waived}
-    if Status.ERROR in statuses:
+    statuses = {f.status for f in result.findings if not f.waived}
+    if Status.ERROR in statuses or any(r.state is not CollectionState.OK for r in result.collection):
         return 3
     if Status.FAIL in statuses:
         return 1

@@ -54,3 +54,45 @@ def test_unknown_function_is_a_lint_problem(tmp_path, catalogue) -> None:  # typ
     problems: list[str] = []
     load_catalogue(checks, collect_problems=problems)
     assert any("unknown python function 'not_registered'" in p for p in problems), problems
+
+
+def _xr(text: str) -> dict[str, ParsedEvidence]:
+    from secaudit.models.enums import EvidenceSource, EvidenceState, Platform
+    from secaudit.models.evidence import Evidence, EvidenceSpec
+    from secaudit.parse.evidence import parse_evidence
+
+    ev = Evidence(
+        host="h",
+        platform=Platform.CISCO_XR,
+        command="show running-config",
+        slug="s",
+        text=text,
+        sha256="0" * 64,
+        source=EvidenceSource.OFFLINE,
+        state=EvidenceState.OK,
+    )
+    return {"running": parse_evidence(ev, EvidenceSpec(id="running", command="config", parser="config"))}
+
+
+VTY_RULE = PythonRule(op="python", evidence="running", function="xr_vty_access_class", message="no ACL")
+
+
+@pytest.mark.parametrize(
+    ("config", "status"),
+    [
+        ("line default\n access-class ingress M\n!\nend\n", Status.PASS),  # implicit default pool
+        ("line default\n exec-timeout 10 0\n!\nend\n", Status.FAIL),
+        # the VTYs use template T (with an ACL); template U is used by no pool and is not judged
+        (
+            "line template T\n access-class ingress M\n!\nline template U\n exec-timeout 5 0\n!\n"
+            "vty-pool default 0 15 line-template T\nend\n",
+            Status.PASS,
+        ),
+        ("line template T\n exec-timeout 5 0\n!\nvty-pool default 0 15 line-template T\nend\n", Status.FAIL),
+        ("vty-pool ops 5 9 line-template GONE\nline default\n access-class ingress M\n!\nend\n", Status.FAIL),
+    ],
+)
+def test_xr_vty_access_class(config: str, status: Status) -> None:
+    from secaudit.evaluate.functions import FUNCTIONS
+
+    assert FUNCTIONS.get("xr_vty_access_class")(VTY_RULE, _xr(config), Knobs()).status is status

@@ -39,7 +39,7 @@ def build_plan(
             if target.role not in control.roles:
                 continue
             check = control.platforms.get(target.platform)
-            if check is None or check.manual or check.not_applicable is not None:
+            if check is None or not check.evaluated:
                 continue
             for spec in check.evidence:
                 command = resolve_command(target.platform, spec)

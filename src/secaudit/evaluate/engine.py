@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
+from secaudit.evaluate.matching import find, lineage_text
 from secaudit.evaluate.operators import evaluate_rule
 from secaudit.evaluate.outcome import Outcome
-from secaudit.models.control import Control, PlatformCheck
+from secaudit.models.control import ConfigPresent, Control, PlatformCheck, Rule
 from secaudit.models.enums import Status
 from secaudit.models.evidence import ParsedEvidence
 from secaudit.models.finding import EvidenceRef, Finding
 from secaudit.models.knobs import Knobs
 from secaudit.models.target import Target
+from secaudit.redact import redact_line
 
 
 def fingerprint(control_id: str, host: str, locator: str = "") -> str:
@@ -53,14 +55,76 @@ def combine(outcomes: list[Outcome]) -> Outcome:
     return Outcome(Status.PASS, f"all {len(outcomes)} rule(s) passed", observed)
 
 
+def _misplaced(rule: Rule, ev: Mapping[str, ParsedEvidence]) -> list[str]:
+    """Lines that would satisfy an anchored ``config_present`` condition, found at another depth.
+
+    An applicability condition that looks for a top-level line (``snmp-agent``) and finds it only
+    nested under another block means the layout was not understood (VRP3's one-space indentation
+    read as hierarchy): deciding not_applicable there could hide a fail.
+    """
+    if not isinstance(rule, ConfigPresent) or rule.anywhere:
+        return []
+    parsed = ev.get(rule.evidence)
+    if parsed is None or parsed.tree is None:
+        return []
+    return [lineage_text(node) for node in find(parsed.tree, rule.path[-1:], anywhere=True)]
+
+
+def _seen_applying(rule: Rule, ev: Mapping[str, ParsedEvidence]) -> bool:
+    """True when a ``config_present`` condition is met by lines seen whole in damaged evidence.
+
+    A line seen is present, so the control applies; its rules still need good evidence to pass.
+    """
+    if not isinstance(rule, ConfigPresent):
+        return False
+    parsed = ev.get(rule.evidence)
+    if parsed is None or parsed.partial_tree is None:
+        return False
+    return len(find(parsed.partial_tree, rule.path, anywhere=rule.anywhere)) >= rule.min
+
+
 def _applicability(check: PlatformCheck, ev: Mapping[str, ParsedEvidence], knobs: Knobs) -> Outcome | None:
+    """``None`` when the control applies; otherwise not_applicable, proven like a pass, or why not."""
     for rule in check.applies_when:
         outcome = evaluate_rule(rule, ev, knobs)
+        if outcome.status is Status.ERROR and _seen_applying(rule, ev):
+            continue  # the line that makes the control apply was seen in truncated/paged evidence
         if outcome.status in (Status.ERROR, Status.NOT_COLLECTED):
             return Outcome(outcome.status, f"applicability could not be decided: {outcome.message}")
         if outcome.status is not Status.PASS:
+            stray = _misplaced(rule, ev)
+            if stray:
+                return Outcome(
+                    Status.ERROR,
+                    f"applicability could not be decided: {len(stray)} line(s) that would make the control "
+                    "apply sit at an unexpected depth, so the configuration's layout was not understood",
+                    tuple(redact_line(line) for line in stray[:20]),
+                )
             return Outcome(Status.NOT_APPLICABLE, f"not applicable: {rule.message}")
     return None
+
+
+def screen(check: PlatformCheck, ev: Mapping[str, ParsedEvidence], knobs: Knobs) -> Outcome:
+    """A manual check: its screens can prove a fail (or warn); otherwise a human decides.
+
+    Examples:
+        >>> screen(PlatformCheck(manual=True, attest="show the ACL"), {}, Knobs()).status
+        <Status.MANUAL: 'manual'>
+    """
+    attest = f"manual check: {check.attest}"
+    outcomes = [evaluate_rule(rule, ev, knobs) for rule in check.screens]
+    proven = [o for o in outcomes if o.status in (Status.FAIL, Status.WARN)]
+    if proven:
+        return combine(proven)
+    undecided = [o.message for o in outcomes if o.status in (Status.ERROR, Status.NOT_COLLECTED)]
+    if undecided:
+        return Outcome(
+            Status.MANUAL, f"{attest} (the evidence could not be screened: {'; '.join(undecided)})"
+        )
+    if outcomes:
+        observed = tuple(dict.fromkeys(line for o in outcomes for line in o.observed))
+        return Outcome(Status.MANUAL, f"{attest} (the evidence shows nothing against it)", observed)
+    return Outcome(Status.MANUAL, attest)
 
 
 def evaluate_control(
@@ -76,6 +140,15 @@ def evaluate_control(
     refs: tuple[EvidenceRef, ...] = ()
     remediation: tuple[str, ...] = ()
     expected = ""
+    if check is not None and check.evaluated:
+        refs = tuple(
+            EvidenceRef(
+                command=p.evidence.command, sha256=p.evidence.sha256, state=p.state, template=p.template
+            )
+            for p in (evidence.get(spec.id) for spec in check.evidence)
+            if p is not None
+        )
+        remediation = check.remediation
     if check is None:
         outcome = Outcome(
             Status.MANUAL,
@@ -87,21 +160,14 @@ def evaluate_control(
             Status.NOT_APPLICABLE, f"not applicable on {target.platform.value}: {check.not_applicable}"
         )
     elif check.manual:
-        outcome = Outcome(Status.MANUAL, f"manual check: {check.attest}")
+        outcome = screen(check, evidence, knobs)
+        expected = "; ".join(r.expected or r.message for r in check.screens)
     else:
-        refs = tuple(
-            EvidenceRef(
-                command=p.evidence.command, sha256=p.evidence.sha256, state=p.state, template=p.template
-            )
-            for p in (evidence.get(spec.id) for spec in check.evidence)
-            if p is not None
-        )
-        remediation = check.remediation
         expected = "; ".join(r.expected or r.message for r in check.rules)
         gate = _applicability(check, evidence, knobs)
         outcome = gate or combine([evaluate_rule(rule, evidence, knobs) for rule in check.rules])
-        if outcome.status in (Status.PASS, Status.NOT_APPLICABLE):
-            remediation = ()
+    if outcome.status in (Status.PASS, Status.NOT_APPLICABLE, Status.MANUAL):
+        remediation = ()
     return Finding(
         fingerprint=fingerprint(control.id, target.name),
         control_id=control.id,

@@ -13,7 +13,15 @@ from pydantic import BaseModel, ValidationError
 from secaudit.errors import CheckDefinitionError
 from secaudit.evaluate.functions import FUNCTIONS
 from secaudit.models.city import Board, CityTargets, DeclaredKpis
-from secaudit.models.control import AnyOf, ConfigNumber, Control, PlatformCheck, PythonRule, Rule
+from secaudit.models.control import (
+    COMPOSITE,
+    ConfigNumber,
+    Control,
+    Fallback,
+    PlatformCheck,
+    PythonRule,
+    Rule,
+)
 from secaudit.models.enums import Platform
 from secaudit.models.knobs import Knobs
 from secaudit.models.profile import Attestation, AttestationFile, Profile, Tailoring, Waiver, WaiverFile
@@ -37,7 +45,7 @@ class Catalogue:
 
 
 def _python_rules(rule: Rule) -> list[PythonRule]:
-    if isinstance(rule, AnyOf):
+    if isinstance(rule, COMPOSITE):
         return [p for sub in rule.rules for p in _python_rules(sub)]
     return [rule] if isinstance(rule, PythonRule) else []
 
@@ -220,15 +228,23 @@ def can_fail(check: PlatformCheck) -> bool:
     """True when some rule of the block can give ``fail`` (not only ``warn``)."""
 
     def rule_can_fail(rule: Rule) -> bool:
+        if isinstance(rule, Fallback):
+            return any(rule_can_fail(sub) for sub in rule.rules)
         if isinstance(rule, ConfigNumber) and rule.if_missing == "fail":
             return True
         return rule.on_fail == "fail"
 
-    return any(rule_can_fail(r) for r in check.rules)
+    return any(rule_can_fail(r) for r in (*check.rules, *check.screens))
 
 
 def required_kinds(check: PlatformCheck) -> tuple[str, ...]:
-    """Fixture kinds an automated block needs: pass, error, and fail (warn where no rule can fail)."""
+    """Fixture kinds a block that reads evidence needs.
+
+    Automated: pass, error, and fail (warn where no rule can fail). Manual with screens: fail (or
+    warn) and manual (nothing proven against it, so a human decides).
+    """
+    if check.manual:
+        return ("fail" if can_fail(check) else "warn", "manual")
     return ("pass", "fail" if can_fail(check) else "warn", "error")
 
 
@@ -240,7 +256,7 @@ def fixture_problems(catalogue: Catalogue, fixtures_dir: Path) -> list[str]:
         return [f"{fixtures_dir}: fixtures folder not found"]
     for control in catalogue.controls:
         for platform, check in control.platforms.items():
-            if check.manual or check.not_applicable is not None:
+            if not check.evaluated:
                 continue
             folder = fixtures_dir / control.id / platform.value
             kinds = {p.name.split("_", 1)[0] for p in folder.glob("*_*") if (p / "expected.yml").is_file()}

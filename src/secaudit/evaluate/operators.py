@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from secaudit.evaluate.functions import FUNCTIONS
@@ -20,6 +21,7 @@ from secaudit.models.control import (
     ConfigBlockHas,
     ConfigNumber,
     ConfigPresent,
+    Fallback,
     FieldEquals,
     FieldIn,
     FieldMatch,
@@ -28,7 +30,9 @@ from secaudit.models.control import (
     PythonRule,
     RowCount,
     Rule,
+    RuleBase,
     VersionAtLeast,
+    on_fail_status,
 )
 from secaudit.models.enums import EvidenceState, Status
 from secaudit.models.evidence import ParsedEvidence
@@ -53,8 +57,8 @@ def _observed(nodes: list[Any], limit: int = 20) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _fail(rule: Rule, detail: str, observed: tuple[str, ...] = ()) -> Outcome:
-    status = Status.WARN if rule.on_fail == "warn" else Status.FAIL
+def _fail(rule: RuleBase, detail: str, observed: tuple[str, ...] = ()) -> Outcome:
+    status = on_fail_status(rule.on_fail)
     return Outcome(status, f"{rule.message} ({detail})" if detail else rule.message, observed)
 
 
@@ -142,12 +146,39 @@ def _config_block_has(rule: ConfigBlockHas, ev: Evidence, knobs: Knobs) -> Outco
     return Outcome(Status.PASS, f"all {len(blocks)} block(s) have the required line", _observed(blocks))
 
 
+def _defaulted_blocks(rule: ConfigNumber, tree: Any) -> list[str]:
+    """Blocks (the path without its last level) that lack the line: they have ``block_default``."""
+    blocks = find(tree, rule.path[:-1], anywhere=rule.anywhere)
+    if not blocks:
+        return ["(no block configured)"]
+    return [
+        redact_line(lineage_text(b))
+        for b in blocks
+        if not any(line_matches(c.text, rule.path[-1]) for c in b.children)
+    ]
+
+
 def _config_number(rule: ConfigNumber, ev: Evidence, knobs: Knobs) -> Outcome:
-    nodes = find(_tree(ev[rule.evidence], rule.evidence), rule.path, anywhere=rule.anywhere)
+    tree = _tree(ev[rule.evidence], rule.evidence)
+    nodes = find(tree, rule.path, anywhere=rule.anywhere)
     lo = _bound(rule.min, rule.min_knob, knobs)
     hi = _bound(rule.max, rule.max_knob, knobs)
     expected = f"value within [{'-inf' if lo is None else f'{lo:g}'}, {'inf' if hi is None else f'{hi:g}'}]"
-    if not nodes:
+
+    def outside(value: float) -> bool:
+        return (lo is not None and value < lo) or (hi is not None and value > hi)
+
+    defaulted: list[str] = []
+    if rule.block_default is not None:
+        default = rule.block_default
+        defaulted = [f"{b} (no line: platform default {default:g})" for b in _defaulted_blocks(rule, tree)]
+        if defaulted and outside(default):
+            return _fail(
+                rule,
+                f"{len(defaulted)} block(s) keep the default {default:g}, outside {expected}",
+                tuple(defaulted[:20]),
+            )
+    elif not nodes:
         if rule.if_missing == "pass":
             return Outcome(Status.PASS, f"no line matches {_path_text(rule.path)} (allowed by the control)")
         status = Status.WARN if rule.if_missing == "warn" else Status.FAIL
@@ -159,13 +190,17 @@ def _config_number(rule: ConfigNumber, ev: Evidence, knobs: Knobs) -> Outcome:
         if match is None:
             unreadable.append(node)
             continue
-        value = float(match.group("value"))
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
+        if outside(float(match.group("value"))):
             bad.append(node)
     if unreadable:
         return Outcome(Status.ERROR, f"value not readable with {rule.value_regex!r}", _observed(unreadable))
     if bad:
         return _fail(rule, f"{len(bad)} line(s) outside {expected}", _observed(bad))
+    if defaulted:
+        shown = (*_observed(nodes), *defaulted[:20])
+        return Outcome(
+            Status.PASS, f"{len(nodes)} line(s) and {len(defaulted)} default(s) within {expected}", shown
+        )
     return Outcome(Status.PASS, f"{len(nodes)} line(s) within {expected}", _observed(nodes))
 
 
@@ -295,11 +330,41 @@ _OPS: dict[str, Callable[[Any, Evidence, Knobs], Outcome]] = {
     "python": _python,
 }
 
-OPERATOR_NAMES: frozenset[str] = frozenset({*_OPS, "any_of"})
+OPERATOR_NAMES: frozenset[str] = frozenset({*_OPS, "any_of", "fallback"})
+
+
+def _seen_in_damaged(rule: Rule, ev: Evidence, knobs: Knobs) -> Outcome | None:
+    """A forbidden line seen in a truncated or paged configuration proves the fail it stands for.
+
+    Only ``config_absent`` is judged on damaged evidence, and only its fail (or warn) counts: what
+    was not seen may still be in the part that is missing, so nothing here can ever pass.
+    """
+    if not isinstance(rule, ConfigAbsent):
+        return None
+    parsed = ev.get(rule.evidence)
+    if parsed is None or parsed.partial_tree is None:
+        return None
+    seen = _config_absent(rule, {**ev, rule.evidence: replace(parsed, tree=parsed.partial_tree)}, knobs)
+    if seen.status not in (Status.FAIL, Status.WARN):
+        return None
+    return Outcome(
+        seen.status,
+        f"{seen.message}; seen in {parsed.state.value} evidence, so the rest of the configuration was "
+        f"not judged ({parsed.detail})",
+        seen.observed,
+    )
 
 
 def evaluate_rule(rule: Rule, ev: Evidence, knobs: Knobs) -> Outcome:
     """Evaluate one rule. Bad evidence -> error/not_collected; a crash in an operator -> error."""
+    if isinstance(rule, Fallback):
+        outcomes = []
+        for sub in rule.rules:
+            outcome = evaluate_rule(sub, ev, knobs)
+            if outcome.status is not Status.NOT_COLLECTED:
+                return outcome
+            outcomes.append(outcome)
+        return outcomes[0]
     if isinstance(rule, AnyOf):
         outcomes = [evaluate_rule(sub, ev, knobs) for sub in rule.rules]
         for wanted in (Status.PASS, Status.WARN):
@@ -311,11 +376,11 @@ def evaluate_rule(rule: Rule, ev: Evidence, knobs: Knobs) -> Outcome:
             if hit is not None:
                 return hit
         observed = tuple(line for o in outcomes for line in o.observed)
-        status = Status.WARN if rule.on_fail == "warn" else Status.FAIL
+        status = on_fail_status(rule.on_fail)
         return Outcome(status, rule.message, observed)
     gate = evidence_gate(ev.get(rule.evidence), rule.evidence)
     if gate is not None:
-        return gate
+        return _seen_in_damaged(rule, ev, knobs) or gate
     try:
         return _OPS[rule.op](rule, ev, knobs)
     except (KeyError, TypeError, ValueError, re.error) as exc:

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from secaudit.models.base import Frozen
-from secaudit.models.enums import Phase, Platform, Role, Severity
+from secaudit.models.enums import Phase, Platform, Role, Severity, Status
 from secaudit.models.evidence import EvidenceSpec
 
 CONTROL_ID_PATTERN = r"^SEC-[A-Z]+-\d{3}$"
@@ -47,17 +47,34 @@ class MatchRule(Frozen):
         return self
 
 
-OnFail = Literal["fail", "warn"]
+#: What a rule that does not hold means: a fail, a warn, or (``error``) that the evidence in hand is
+#: not enough to judge the control (e.g. IOS XR usernames shown without their secrets because the
+#: collecting account lacks the AAA read task): a proven fail elsewhere still wins.
+OnFail = Literal["fail", "warn", "error"]
+
+_ON_FAIL_STATUS = {"fail": Status.FAIL, "warn": Status.WARN, "error": Status.ERROR}
 
 
-class _RuleBase(Frozen):
+def on_fail_status(on_fail: OnFail) -> Status:
+    """The status a rule that does not hold gives.
+
+    Examples:
+        >>> on_fail_status("warn")
+        <Status.WARN: 'warn'>
+    """
+    return _ON_FAIL_STATUS[on_fail]
+
+
+class RuleBase(Frozen):
+    """Fields every leaf rule has: its evidence, what a failure means, and how severe it is."""
+
     evidence: str
     on_fail: OnFail = "fail"
     message: str = Field(min_length=1, description="what a failure means, shown in the finding")
     expected: str | None = None
 
 
-class ConfigPresent(_RuleBase):
+class ConfigPresent(RuleBase):
     """At least ``min`` (or knob ``min_knob``) and at most ``max`` (or ``max_knob``) lines match ``path``."""
 
     op: Literal["config_present"]
@@ -69,7 +86,7 @@ class ConfigPresent(_RuleBase):
     max_knob: str | None = None
 
 
-class ConfigAbsent(_RuleBase):
+class ConfigAbsent(RuleBase):
     """No configuration line matches ``path``. On bad evidence this is ``error``, never ``pass``."""
 
     op: Literal["config_absent"]
@@ -77,7 +94,7 @@ class ConfigAbsent(_RuleBase):
     anywhere: bool = False
 
 
-class ConfigBlockHas(_RuleBase):
+class ConfigBlockHas(RuleBase):
     """Every block matching ``path`` has a child matching ``child`` (``min_blocks`` blocks needed).
 
     ``when_child`` narrows the blocks to those that have a child matching it (e.g. interfaces
@@ -92,10 +109,11 @@ class ConfigBlockHas(_RuleBase):
     min_blocks: int = Field(default=1, ge=0)
 
 
-class ConfigNumber(_RuleBase):
+class ConfigNumber(RuleBase):
     """Lines matching ``path`` carry a number (regex group ``value``) within ``[min, max]``.
 
-    The bounds come from literals or knobs. ``if_missing`` says what no matching line means.
+    The bounds come from literals or knobs. ``if_missing`` says what no matching line means;
+    ``block_default`` instead gives the value a block without the line has (the platform default).
     """
 
     op: Literal["config_number"]
@@ -107,6 +125,12 @@ class ConfigNumber(_RuleBase):
     min_knob: str | None = None
     max_knob: str | None = None
     if_missing: Literal["fail", "warn", "pass"] = "fail"
+    block_default: float | None = Field(
+        default=None,
+        description="the platform's documented value for a block (the path without its last element) "
+        "that lacks the line, e.g. VRP 'idle-timeout' 10 on a user-interface; such blocks, or no block "
+        "at all, are judged with it against the bounds instead of by if_missing",
+    )
 
     _re = field_validator("value_regex")(_check_regex)
 
@@ -116,13 +140,15 @@ class ConfigNumber(_RuleBase):
             raise ValueError("value_regex needs a named group (?P<value>...)")
         if all(v is None for v in (self.min, self.max, self.min_knob, self.max_knob)):
             raise ValueError("config_number needs at least one of min, max, min_knob, max_knob")
+        if self.block_default is not None and len(self.path) < 2:
+            raise ValueError("block_default needs a path of at least two levels (block > line)")
         return self
 
 
 Quantifier = Literal["all", "any", "none"]
 
 
-class _FieldRule(_RuleBase):
+class _FieldRule(RuleBase):
     where: Mapping[str, str] = Field(default_factory=dict, description="field -> regex filter on rows")
     field: str
     quantifier: Quantifier = "all"
@@ -152,7 +178,7 @@ class FieldMatch(_FieldRule):
     _re = field_validator("re_search")(_check_regex)
 
 
-class FieldNumber(_RuleBase):
+class FieldNumber(RuleBase):
     """Parsed rows have a numeric ``field`` within ``[min, max]`` (literals or knobs)."""
 
     op: Literal["field_number"]
@@ -171,7 +197,7 @@ class FieldNumber(_RuleBase):
         return self
 
 
-class RowCount(_RuleBase):
+class RowCount(RuleBase):
     """The number of parsed rows (after ``where``) is within ``[min, max]`` (literals or knobs)."""
 
     op: Literal["row_count"]
@@ -182,7 +208,7 @@ class RowCount(_RuleBase):
     max_knob: str | None = None
 
 
-class VersionAtLeast(_RuleBase):
+class VersionAtLeast(RuleBase):
     """A version string (a parsed field, or regex group ``value`` on raw text) is >= ``minimum``."""
 
     op: Literal["version_at_least"]
@@ -199,7 +225,7 @@ class VersionAtLeast(_RuleBase):
         return self
 
 
-class PythonRule(_RuleBase):
+class PythonRule(RuleBase):
     """Escape hatch: a registered, unit-tested function in ``secaudit.evaluate.functions``."""
 
     op: Literal["python"]
@@ -216,6 +242,21 @@ class AnyOf(Frozen):
     expected: str | None = None
 
 
+class Fallback(Frozen):
+    """The first sub-rule whose evidence is in this run decides; later ones stand in for it.
+
+    For a status a saved configuration cannot hold: 'display telnet server status' decides when
+    it was collected (even against the configuration), and an explicit configuration line decides
+    in a configuration scan. Only ``not_collected`` passes the decision on; evidence that was
+    collected but is bad (rejected, truncated) stays an error.
+    """
+
+    op: Literal["fallback"]
+    rules: tuple[Rule, ...] = Field(min_length=2)
+    message: str = Field(min_length=1)
+    expected: str | None = None
+
+
 Rule = Annotated[
     ConfigPresent
     | ConfigAbsent
@@ -228,22 +269,27 @@ Rule = Annotated[
     | RowCount
     | VersionAtLeast
     | PythonRule
-    | AnyOf,
+    | AnyOf
+    | Fallback,
     Field(discriminator="op"),
 ]
 AnyOf.model_rebuild()
+Fallback.model_rebuild()
+
+#: Rules made of sub-rules.
+COMPOSITE = (AnyOf, Fallback)
 
 
 def rule_evidence_ids(rule: Rule) -> tuple[str, ...]:
-    """Evidence ids a rule reads (recursing into ``any_of``)."""
-    if isinstance(rule, AnyOf):
+    """Evidence ids a rule reads (recursing into ``any_of`` and ``fallback``)."""
+    if isinstance(rule, COMPOSITE):
         return tuple(eid for sub in rule.rules for eid in rule_evidence_ids(sub))
     return (rule.evidence,)
 
 
 def rule_knobs(rule: Rule) -> tuple[str, ...]:
-    """Knob names a rule uses (recursing into ``any_of``)."""
-    if isinstance(rule, AnyOf):
+    """Knob names a rule uses (recursing into ``any_of`` and ``fallback``)."""
+    if isinstance(rule, COMPOSITE):
         return tuple(k for sub in rule.rules for k in rule_knobs(sub))
     names = ("min_knob", "max_knob")
     return tuple(v for n in names if isinstance(v := getattr(rule, n, None), str))
@@ -262,10 +308,20 @@ class PlatformCheck(Frozen):
         default=(), description="all must pass, otherwise the control is not_applicable on this host"
     )
     rules: tuple[Rule, ...] = ()
+    screens: tuple[Rule, ...] = Field(
+        default=(),
+        description="manual checks only: rules on evidence that can prove a fail (or warn) without "
+        "a human; when none fails, a human still decides (status manual)",
+    )
     remediation: tuple[str, ...] = ()
     rollback: tuple[str, ...] = ()
     notes: str = ""
     inferred: bool = Field(default=False, description="syntax marked [I] (inferred) in the catalogue")
+
+    @property
+    def evaluated(self) -> bool:
+        """True when secaudit reads evidence for this block (automated, or manual with screens)."""
+        return self.not_applicable is None and (not self.manual or bool(self.screens))
 
     @model_validator(mode="after")
     def _consistent(self) -> PlatformCheck:
@@ -274,17 +330,22 @@ class PlatformCheck(Frozen):
                 raise ValueError("a not_applicable block has no manual flag, evidence or rules")
             return self
         if self.manual:
-            if self.rules or self.evidence:
-                raise ValueError("a manual check has no evidence or rules; say what to attest instead")
+            if self.rules or self.applies_when:
+                raise ValueError(
+                    "a manual check has no rules; say what to attest (and screen with 'screens')"
+                )
+            if bool(self.evidence) != bool(self.screens):
+                raise ValueError("a manual check declares evidence exactly when it has screens")
             if not self.attest:
                 raise ValueError("a manual check needs 'attest': what a human must confirm")
-            return self
-        if not self.rules:
+        elif self.screens:
+            raise ValueError("'screens' belong to manual checks; an automated check uses 'rules'")
+        elif not self.rules:
             raise ValueError("an automated check needs at least one rule")
         ids = [e.id for e in self.evidence]
         if len(ids) != len(set(ids)):
             raise ValueError(f"duplicate evidence ids: {ids}")
-        for rule in (*self.applies_when, *self.rules):
+        for rule in (*self.applies_when, *self.rules, *self.screens):
             for eid in rule_evidence_ids(rule):
                 if eid not in ids:
                     raise ValueError(f"rule uses evidence {eid!r}, which is not declared (declared: {ids})")
@@ -321,7 +382,10 @@ class Control(Frozen):
     @model_validator(mode="after")
     def _knobs_declared(self) -> Control:
         used = {
-            k for pc in self.platforms.values() for r in (*pc.applies_when, *pc.rules) for k in rule_knobs(r)
+            k
+            for pc in self.platforms.values()
+            for r in (*pc.applies_when, *pc.rules, *pc.screens)
+            for k in rule_knobs(r)
         }
         missing = used - set(self.knobs)
         if missing:

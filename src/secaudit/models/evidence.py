@@ -65,6 +65,8 @@ class ParsedEvidence:
 
     ``state`` is the evidence state, downgraded to ``parse_error`` when parsing failed; ``rows``
     is set for TextFSM evidence, ``tree`` for configuration evidence, ``text`` always.
+    ``partial_tree`` is set for a truncated or paged configuration: the lines that were received
+    whole, which can prove a forbidden line present (a fail) and nothing else.
     """
 
     evidence: Evidence
@@ -74,6 +76,7 @@ class ParsedEvidence:
     rows: tuple[dict[str, str], ...] | None = None
     tree: HConfig | None = None
     template: str | None = None
+    partial_tree: HConfig | None = None  # truncated/paged configuration: what was seen whole
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,18 +8,33 @@ from secaudit.models.evidence import Evidence, EvidenceSpec, ParsedEvidence
 from secaudit.parse.config import to_tree
 from secaudit.parse.textfsm import parse_rows
 from secaudit.platforms import get_platform
+from secaudit.platforms.frame import seen_lines
+
+#: Configuration evidence that arrived damaged but readable: what was seen can still prove a fail.
+_DAMAGED = frozenset({EvidenceState.TRUNCATED, EvidenceState.PAGED})
 
 
 def parse_evidence(evidence: Evidence, spec: EvidenceSpec) -> ParsedEvidence:
-    """Parse ``evidence`` with ``spec.parser``. Evidence that is not ``ok`` is passed through as is.
+    """Parse ``evidence`` with ``spec.parser``. Evidence that is not ``ok`` keeps its state.
 
-    A parse failure gives state ``parse_error`` (never an empty result that could pass).
+    A parse failure gives state ``parse_error`` (never an empty result that could pass). A
+    truncated or paged configuration also gets a ``partial_tree`` of the lines seen whole.
     """
-    if evidence.state is not EvidenceState.OK:
-        return ParsedEvidence(
-            evidence=evidence, state=evidence.state, detail=evidence.detail, text=evidence.text
-        )
     platform = get_platform(evidence.platform)
+    if evidence.state is not EvidenceState.OK:
+        partial = None
+        if spec.parser == "config" and evidence.state in _DAMAGED:
+            try:
+                partial = to_tree(platform, seen_lines(platform, evidence.text))
+            except ParseError:
+                partial = None
+        return ParsedEvidence(
+            evidence=evidence,
+            state=evidence.state,
+            detail=evidence.detail,
+            text=evidence.text,
+            partial_tree=partial,
+        )
     try:
         if spec.parser == "config":
             tree = to_tree(platform, evidence.text)

@@ -51,6 +51,8 @@ HEADER = re.compile(
     re.IGNORECASE,
 )
 _ZTE_TAG = re.compile(r"^!<(?P<close>/)?(?P<tag>[^<>\s]+)>\s*$")
+#: A pager prompt left in the output (any platform; each spec adds its own ``pager_markers``).
+PAGER = re.compile(r"-{2,}\s*More\b|\{\s*<cr>\|\|<K>\s*\}", re.IGNORECASE)
 
 
 def is_prompt(line: str) -> bool:
@@ -153,6 +155,35 @@ def _zte_problem(lines: list[str], marker: str | None) -> tuple[int, str]:
     last = next((ln.strip() for ln in reversed(lines) if ln.strip()), "")
     closing = "a closing section tag or " if seen_tag else ""
     return -1, f"the configuration does not close with {closing}{marker!r} (last line {last[:60]!r})"
+
+
+def has_pager(spec: PlatformSpec, line: str) -> bool:
+    """True when ``line`` holds a pager prompt of any platform or of ``spec``.
+
+    Examples:
+        >>> from secaudit.platforms import get_platform
+        >>> has_pager(get_platform("zte_zxa10"), " --More--   add-card rackno 1")
+        True
+    """
+    return PAGER.search(line) is not None or any(m in line for m in spec.pager_markers)
+
+
+def seen_lines(spec: PlatformSpec, text: str) -> str:
+    """The lines of damaged (truncated or paged) output that were certainly received whole.
+
+    Lines holding a pager prompt are dropped (the prompt overwrote part of them), and so is the
+    last line when the text does not end with a line break (it may be cut). What is left can prove
+    that a line is present in the configuration; it can never prove that one is absent.
+
+    Examples:
+        >>> from secaudit.platforms import get_platform
+        >>> seen_lines(get_platform("huawei_vrp"), "a\\n  ---- More ----\\nb\\ntelnet server ena").split()
+        ['a', 'b']
+    """
+    lines = text.split("\n")
+    if not text.endswith("\n"):
+        lines = lines[:-1]
+    return "\n".join(ln for ln in lines if not has_pager(spec, ln))
 
 
 def xml_problem(text: str) -> tuple[str, bool]:
