@@ -102,6 +102,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         "cleartext",
     ),
+    # SmartAX V800R015 prints encrypted communities as "$...$" without the 'cipher' keyword
+    (re.compile(r"(?P<k>(?<![\w-])community (?:read|write))\s+(?P<v>\$\S*\$)(?=\s|$)"), "cipher"),
     # SNMP communities: community [read|write|ro|rw] <name> (Huawei, ZTE "snmp-server community X view")
     (
         re.compile(
@@ -146,8 +148,21 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         "cleartext",
     ),
-    # SmartAX local users: "terminal user name buildrun_new_password <user> <hash> ..."
-    (re.compile(r"(?P<k>terminal user name buildrun_new_password \S+)\s+(?P<v>(?!<redacted)\S+)"), "hash"),
+    # ZTE ONU profiles: "ssid auth wpa|wep <ssid-if> key <psk>" (the PSK may be all digits, which the
+    # generic 'key' pattern leaves alone as a key id)
+    (
+        re.compile(r"(?P<k>(?<![\w-])ssid auth \S+ \S+ key)\s+(?P<v>(?!<redacted)\S+)", re.IGNORECASE),
+        "cleartext",
+    ),
+    # SmartAX local users: "terminal user name buildrun_new_password <user> <hash> ..." (the *...$*
+    # hash may hold a stray space where a hard wrap was joined by hand; it is redacted whole)
+    (
+        re.compile(
+            r"(?P<k>terminal user name (?:buildrun_new_password|history_password) \S+)\s+"
+            r"(?P<v>(?!<redacted)(?:\*\S.*?\$\*(?=\s|$)|\S+))"
+        ),
+        "hash",
+    ),
     # plain: password <x>, secret <x>, pre-shared-key <x> (cleartext)
     (
         re.compile(
@@ -199,13 +214,16 @@ DEFAULT_VALUES: frozenset[str] = frozenset(
 # Gateway XML exports: Huawei attributes (Password="...", ConnectionRequestPassword="...") and ZTE
 # <DM name="Password" val="..."/>. Values become &lt;redacted:TYPE&gt; so the XML stays well formed;
 # an empty value is kept (it means "no password set", which checks must see).
+#: Attribute / DM names that hold secrets in real exports (Huawei hw_ctree.xml, ZTE db_user_cfg.xml):
+#: ...Password/PassWord/Pwd/Pass, PSK and WPA secrets, RADIUS and routing keys, certificate key
+#: seeds, the Huawei super-mode value. Flags and indexes (IsSynUserPass, WEPKeyIndex) are not secrets.
+_XML_SECRET_NAME = (
+    r"(?!Is[A-Z])\w*(?:[Pp]ass[Ww]ord|[Pp]asswd|[Pp]assphrase|PreSharedKey|WEPKey\d?|Pass|Pwd|PSK"  # noqa: S105
+    r"|Secret|AuthKey|RadiusKey|[Kk]eySeed|SuperModeValue)"
+)
 _XML_SECRET = (
-    re.compile(
-        r'(?P<k>\b\w*(?:[Pp]assword|[Pp]asswd|[Pp]assphrase|PreSharedKey|WEPKey\w*|Pass)=)"(?P<v>(?!&lt;redacted|<redacted)[^"]+)"'
-    ),
-    re.compile(
-        r'(?P<k>\bname="\w*(?:[Pp]assword|[Pp]asswd|[Pp]assphrase|PreSharedKey|WEPKey\w*|Pass)"\s+val=)"(?P<v>(?!&lt;redacted|<redacted)[^"]+)"'
-    ),
+    re.compile(rf'(?P<k>\b{_XML_SECRET_NAME}=)"(?P<v>(?!&lt;redacted|<redacted)[^"]+)"'),
+    re.compile(rf'(?P<k>\bname="{_XML_SECRET_NAME}"\s+val=)"(?P<v>(?!&lt;redacted|<redacted)[^"]+)"'),
 )
 
 
@@ -252,7 +270,7 @@ def redact_line(line: str) -> str:
 def _replacer(kind: str) -> Callable[[re.Match[str]], str]:
     def replace(match: re.Match[str]) -> str:
         value = match.group("v").strip("\"'")
-        if kind == "hash" and not re.fullmatch(r"\*\S+\*", value):
+        if kind == "hash" and not re.fullmatch(r"\*\S.*\*", value):
             return f"{match.group('k')} <redacted:cleartext>"  # SmartAX stores *hash*; anything else is clear
         flag = ""
         if value.lower() in {d.lower() for d in DEFAULT_VALUES}:

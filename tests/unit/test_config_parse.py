@@ -50,7 +50,10 @@ def test_gbk_banner_is_decoded() -> None:
 
 
 def test_smartax_sections_and_hard_wrap() -> None:
-    tree = to_tree(SX, (CAT / "smartax_5_1.cfg").read_text())
+    from secaudit.collect.text import repair_text
+
+    raw = (CAT / "smartax_5_1.cfg").read_text()
+    tree = to_tree(SX, repair_text(SX, raw, is_config=True))  # wraps are joined when text is collected
     wrapped = find(tree, (MatchRule(startswith="terminal user name buildrun_new_password secaudit"),))
     assert len(wrapped) == 1
     assert wrapped[0].text.endswith('first-login-info 0 self-changed-password 1 "-----"')

@@ -37,6 +37,16 @@ CASES = [
     ("username noc password 0 Plain123x", "Plain123x", "password 0 <redacted:encoded>"),
     ("tacacs-server host 10.20.4.10 port 49 key 7 0822455D0A16", "0822455D0A16", "key 7 <redacted:encoded>"),
     ("ntp server vrf MGMT 10.0.0.1 key 1 prefer", None, "key 1 prefer"),
+    # secret attribute/DM names of real gateway exports (ZTE db_user_cfg.xml, Huawei hw_ctree.xml)
+    ('<DM name="TS_UPwd" val="Tn7xQ2pL9"/>', "Tn7xQ2pL9", 'val="&lt;redacted:cleartext&gt;"'),
+    ('<DM name="SSH_PassWord" val="Sx8kW3mZ"/>', "Sx8kW3mZ", 'val="&lt;redacted:cleartext&gt;"'),
+    ('<DM name="WPAPSK" val="Wp4sk9Hq"/>', "Wp4sk9Hq", 'val="&lt;redacted:cleartext&gt;"'),
+    ('<DM name="PKCS12CertkeySeed" val="Pk12SeedX"/>', "Pk12SeedX", "redacted"),
+    ('<I SuperModeValue="1234567890abcdef" PassMode="2"/>', "1234567890abcdef", 'PassMode="2"'),
+    ('<I X_HW_RadiusKey="Rk1x" SecondaryRadiusSecret="Rs2y"/>', "Rk1x", "SecondaryRadiusSecret"),
+    ('<W WEPKeyIndex="1" IsSynUserPass="1"/>', None, 'WEPKeyIndex="1" IsSynUserPass="1"'),
+    # a ZTE ONU profile's Wi-Fi PSK may be all digits (seen in a real C300 configuration)
+    ("  ssid auth wpa wifi_0/1 key 88990011223", "88990011223", "key <redacted:cleartext>"),
     (
         " authentication-key 1 hmac-sha2 encrypted 0A1B2C",
         "0A1B2C",

@@ -46,3 +46,13 @@ def test_slug_rule() -> None:
 def test_decode_gbk_and_crlf() -> None:
     assert decode_output("告警\r\n".encode("gbk")) == "告警\n"
     assert decode_output(b"a\x00b\x07c\r\n") == "abc\n"
+
+
+def test_decode_byte_order_marks_and_bare_utf16() -> None:
+    config = "#\r\nsysname 核心-01\r\n#\r\nreturn\r\n"
+    expected = "#\nsysname 核心-01\n#\nreturn\n"
+    assert decode_output(config.encode("utf-8-sig")) == expected
+    assert decode_output(config.encode("utf-16")) == expected  # with BOM
+    assert decode_output("\ufeff".encode("utf-16-be") + config.encode("utf-16-be")) == expected
+    assert decode_output(config.encode("utf-16-le")) == expected  # no BOM: recognised by its NULs
+    assert decode_output(config.encode("gbk")) == expected

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from secaudit.collect.classify import state_from_evidence
 from secaudit.collect.plan import PlannedCommand
-from secaudit.collect.text import assess, command_slug, decode_output, sha256_hex
+from secaudit.collect.text import assess, command_slug, decode_output, repair_text, sha256_hex
 from secaudit.models.enums import EvidenceSource, EvidenceState
 from secaudit.models.evidence import Evidence, HostEvidence
 from secaudit.models.target import Target
@@ -66,8 +66,9 @@ def file_evidence(target: Target, file: EvidenceFile) -> Evidence:
             detail=f"{file.path.name} is {size} bytes, over the {MAX_FILE_BYTES}-byte limit; not parsed",
         )
     data = file.path.read_bytes()
-    text = redact_text(decode_output(data))
-    state, detail = assess(spec, command, text, is_config=command == spec.config_command)
+    is_config = command == spec.config_command
+    text = redact_text(repair_text(spec, decode_output(data), is_config=is_config))
+    state, detail = assess(spec, command, text, is_config=is_config)
     return Evidence(
         **base, text=text, sha256=sha256_hex(data), collected_at=mtime, state=state, detail=detail
     )

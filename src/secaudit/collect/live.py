@@ -33,7 +33,7 @@ from secaudit.collect.classify import classify_exception, state_from_evidence
 from secaudit.collect.credentials import Credential, scrub
 from secaudit.collect.hostkeys import known_hosts_path
 from secaudit.collect.plan import PlannedCommand
-from secaudit.collect.text import assess, command_slug, decode_output, sha256_hex
+from secaudit.collect.text import assess, command_slug, decode_output, repair_text, sha256_hex
 from secaudit.models.enums import CollectionState, EvidenceSource, EvidenceState
 from secaudit.models.evidence import Evidence, HostEvidence
 from secaudit.models.target import Target
@@ -224,6 +224,7 @@ def collect_host(
             timeout = opts.config_timeout if item.is_config else opts.command_timeout
             raw = conn.send_command(item.command, read_timeout=timeout, strip_prompt=True, strip_command=True)
             text = decode_output(raw.encode("utf-8", errors="replace")) if isinstance(raw, str) else ""
+            text = repair_text(spec, text, is_config=item.is_config)
             ev_state, ev_detail = assess(spec, item.command, text, is_config=item.is_config)
             evidence.append(
                 _evidence(target, item.command, text, ev_state, ev_detail, when=datetime.now(UTC))

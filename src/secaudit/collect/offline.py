@@ -22,7 +22,7 @@ from typing import Any
 
 from secaudit.collect.classify import state_from_evidence
 from secaudit.collect.plan import PlannedCommand
-from secaudit.collect.text import assess, command_slug, decode_output, sha256_hex
+from secaudit.collect.text import assess, command_slug, decode_output, repair_text, sha256_hex
 from secaudit.models.enums import CollectionState, EvidenceSource, EvidenceState
 from secaudit.models.evidence import Evidence, HostEvidence
 from secaudit.models.target import Target
@@ -113,7 +113,7 @@ def read_evidence(
             detail=f"{path.name} is {size} bytes, over the {MAX_EVIDENCE_BYTES}-byte limit; not parsed",
         )
     data = path.read_bytes()
-    text = redact_text(decode_output(data))
+    text = redact_text(repair_text(spec, decode_output(data), is_config=command.is_config))
     state, detail = recorded or assess(spec, command.command, text, is_config=command.is_config)
     return Evidence(**base, text=text, sha256=sha256_hex(text.encode("utf-8")), state=state, detail=detail)
 

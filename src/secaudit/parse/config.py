@@ -3,8 +3,8 @@
 * ``indented`` (VRP, XR, ONT CLI): comment lines and the echoed command are dropped, then
   hier_config parses with the platform's driver.
 * ``smartax_sections`` (MA5800): ``[section]`` headers and ``<marker>`` lines are dropped; each
-  section is dedented by its own minimum indent; a line starting in column 0 inside an indented
-  section is the continuation of an 80-column hard wrap and is joined to the previous line.
+  section is dedented by its own minimum indent (hard wraps were joined when the text was
+  collected, :func:`secaudit.collect.text.repair_text`).
 * ``zte_sections`` (ZXA10/ZXROS): ``!<section>`` / ``!</section>`` markers and ``$`` block ends
   are dropped; indentation gives the hierarchy.
 * ``xml`` (gateway exports ``hw_ctree.xml``, ``db_user_cfg.xml``): parsed with defusedxml (no
@@ -73,15 +73,17 @@ def normalise_lines(spec: PlatformSpec, text: str) -> list[str]:
         >>> normalise_lines(vrp, "<R1>display current-configuration\\n!x\\n#\\nsysname R1\\n#\\nreturn\\n")
         ['sysname R1']
         >>> sx = get_platform("huawei_smartax")
-        >>> text = "[post-system]\\n  <post-system>\\n ntp-service a\\n ssh user x\\ny 1\\n#\\nreturn"
+        >>> text = "[post-system]\\n  <post-system>\\n ntp-service a\\n ssh user x\\n#\\nreturn"
         >>> normalise_lines(sx, text)
-        ['ntp-service a', 'ssh user x y 1']
+        ['ntp-service a', 'ssh user x']
     """
     raw = [ln.rstrip() for ln in config_body(spec, text).lines]
     lines = [ln for ln in raw if ln.strip() and not is_command_echo(ln) and not HEADER.match(ln.strip())]
     end = spec.config_end_marker
     if spec.config_layout == "smartax_sections":
         return _smartax(lines, end)
+    if spec.config_layout == "indented":
+        lines = dedent_groups(lines, spec.comment_prefixes)
     out: list[str] = []
     for line in lines:
         stripped = line.strip()
@@ -95,6 +97,38 @@ def normalise_lines(spec: PlatformSpec, text: str) -> list[str]:
     return out
 
 
+def dedent_groups(lines: list[str], separators: tuple[str, ...]) -> list[str]:
+    """Dedent each run of lines between column-0 separators (``#``) by its own minimum indent.
+
+    VRP3 and early VRP5 print top-level commands with one leading space (`` sysname R1``) while
+    blocks such as ``interface`` start in column 0; read by indentation alone, every such command
+    would become a child of the block before it. The ``#`` lines in column 0 are where the device
+    itself separates top-level groups.
+
+    Examples:
+        >>> dedent_groups(["#", " sysname R1", "#", "interface E0", " ip address 10.0.0.1 24", "#",
+        ...                " FTP server enable"], ("#",))
+        ['#', 'sysname R1', '#', 'interface E0', ' ip address 10.0.0.1 24', '#', 'FTP server enable']
+    """
+    out: list[str] = []
+    group: list[str] = []
+
+    def flush() -> None:
+        if group:
+            base = min(_indent(ln) for ln in group)
+            out.extend(ln[base:] for ln in group)
+            group.clear()
+
+    for line in lines:
+        if _indent(line) == 0 and line.startswith(separators):
+            flush()
+            out.append(line)
+        else:
+            group.append(line)
+    flush()
+    return out
+
+
 def _smartax(lines: list[str], end: str | None) -> list[str]:
     out: list[str] = []
     section: list[str] = []
@@ -103,15 +137,7 @@ def _smartax(lines: list[str], end: str | None) -> list[str]:
         if not section:
             return
         base = min(_indent(ln) for ln in section)
-        indented_section = _indent(section[0]) > 0
-        joined: list[str] = []
-        for ln in section:
-            if indented_section and _indent(ln) == 0 and joined:
-                joined[-1] = f"{joined[-1]} {ln.strip()}"  # 80-column hard wrap continuation
-            else:
-                joined.append(ln)
-        base = min(_indent(ln) for ln in joined)
-        out.extend(ln[base:] for ln in joined)
+        out.extend(ln[base:] for ln in section)
         section.clear()
 
     for line in lines:
