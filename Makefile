@@ -8,7 +8,7 @@ KEYDIR := .secaudit/keys
 DEMO_OUT := reports
 LAB_DIR ?= /tmp/secaudit-lab-$(shell id -u)
 
-.PHONY: demo demo-offline bench test lint typecheck pytest venv clean chromium
+.PHONY: demo demo-offline bench test lint typecheck pytest venv clean chromium realworld realworld-fetch
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,19 @@ demo-offline: $(STAMP) $(KEYDIR)/demo.key
 bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_reports.py 1000
 	$(BIN)/python tests/bench/bench_live.py
+
+# Real-world corpus (tests/realworld/README.md): third-party device files, never committed.
+# `make realworld-fetch DIR=/tmp/corpus MIRRORS=<folder of bare clones owner+name>` writes them;
+# `make realworld DIR=/tmp/corpus` scores secaudit against the auditor's verdicts.
+MIRRORS ?= .secaudit/mirrors
+
+realworld: $(STAMP)
+	@test -n "$(DIR)" || { echo "usage: make realworld DIR=<folder holding the corpus files>" >&2; exit 2; }
+	$(BIN)/python tests/realworld/score.py --dir "$(DIR)" --min-agreement 95
+
+realworld-fetch: $(STAMP)
+	@test -n "$(DIR)" || { echo "usage: make realworld-fetch DIR=<folder> [MIRRORS=<bare clones>]" >&2; exit 2; }
+	$(BIN)/python tests/realworld/fetch_corpus.py --mirrors "$(MIRRORS)" --out "$(DIR)"
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache
