@@ -107,7 +107,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # SNMP communities: community [read|write|ro|rw] <name> (Huawei, ZTE "snmp-server community X view")
     (
         re.compile(
-            r"(?P<k>(?<![\w-])community(?:\s+(?:read|write|ro|rw))?)\s+(?P<v>(?!(?:read|write|ro|rw|cipher|view|acl|encrypted|showclear|hidden)\b|[a-z]+(?:-[a-z]+)+(?:\s|$)|<redacted)\S+)",
+            r"(?P<k>(?<![\w-])community(?:\s+(?:read|write|ro|rw))?)\s+(?P<v>(?!(?:read|write|ro|rw|cipher|view|acl|encrypted|showclear|hidden|complexity-check)\b|<redacted)\S+)",
             re.IGNORECASE,
         ),
         "community",
