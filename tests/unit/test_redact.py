@@ -46,7 +46,7 @@ CASES = [
     ('<I X_HW_RadiusKey="Rk1x" SecondaryRadiusSecret="Rs2y"/>', "Rk1x", "SecondaryRadiusSecret"),
     ('<W WEPKeyIndex="1" IsSynUserPass="1"/>', None, 'WEPKeyIndex="1" IsSynUserPass="1"'),
     # a hyphenated community name is a secret too (seen in a real VRP3 configuration)
-    ("snmp-agent community read br01-zone acl 2000", "br01-zone", "community read <redacted:community> acl 2000"),
+    ("snmp-agent community read br01-zone acl 2000", "br01-zone", "read <redacted:community> acl 2000"),
     ("snmp-agent community read wens-zone acl 2000", "wens-zone", "acl 2000"),
     ("snmp-agent community complexity-check disable", None, "community complexity-check disable"),
     # a ZTE ONU profile's Wi-Fi PSK may be all digits (seen in a real C300 configuration)
