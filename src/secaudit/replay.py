@@ -1,5 +1,8 @@
 """``secaudit verify --replay``: re-evaluate a bundle's evidence with its recorded catalogue.
 
+The replay drives the same audit loop as a run (:func:`secaudit.pipeline.run_audit` over an
+:class:`~secaudit.collect.offline.OfflineCollector`), with the run's own clock.
+
 Uses ``provenance/`` (see :mod:`secaudit.provenance`): the recorded catalogue, profile and
 selection, inventory snapshot, waivers and attestations, with the run's start time as "now", and
 compares every finding with ``findings.json``.
@@ -12,14 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from secaudit.collect.offline import collect_offline
-from secaudit.collect.plan import build_plan
+from secaudit.collect.offline import OfflineCollector
 from secaudit.evaluate.loader import load_catalogue, load_profile, load_tailoring
-from secaudit.evaluate.policy import finalise, knobs_for, select_controls
+from secaudit.evaluate.policy import select_controls
 from secaudit.models.profile import Attestation, Selection, Waiver
 from secaudit.models.target import Target
 from secaudit.parse.textfsm import OWN_TEMPLATES
-from secaudit.pipeline import HOST_KEY_CONTROL, evaluate_host
+from secaudit.pipeline import HOST_KEY_CONTROL, RunConfig, run_audit
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,13 +65,23 @@ def replay(bundle: Path) -> ReplayReport:
         for a in json.loads((prov / "attestations.json").read_text(encoding="utf-8"))
     ]
     now = datetime.fromisoformat(run["run"]["started_at"])
-    plan = build_plan(targets, controls)
-    replayed: dict[str, tuple[str, bool, str]] = {}
-    for host in collect_offline(bundle / "evidence", targets, plan):
-        knobs = knobs_for(profile, tailoring.get(host.target.operator))
-        for raw in evaluate_host(host.target, host.evidence, controls, knobs):
-            f = finalise(raw, tailoring=tailoring, waivers=waivers, attestations=attestations, now=now)
-            replayed[f.fingerprint] = (f.status.value, f.waived, f.message)
+    config = RunConfig(
+        catalogue=catalogue,
+        operators={},
+        targets=targets,
+        profile=profile,
+        controls=controls,
+        tailoring=tailoring,
+        waivers=tuple(waivers),
+        attestations=tuple(attestations),
+        now=lambda: now,
+        run_id=run["run"]["id"],
+    )
+    replayed = {
+        f.fingerprint: (f.status.value, f.waived, f.message)
+        for f in run_audit(config, OfflineCollector(bundle / "evidence")).result.findings
+        if f.control_id != HOST_KEY_CONTROL
+    }
     recorded = {
         f["fingerprint"]: (f["status"], f["waived"], f["message"], f["control_id"], f["host"])
         for f in json.loads((bundle / "findings.json").read_text(encoding="utf-8"))["findings"]

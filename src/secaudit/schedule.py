@@ -1,10 +1,11 @@
 """Scheduled audits: cron expressions per job, no overlapping runs, retention, completion hooks.
 
-Each job runs ``secaudit run`` in a child process (same interpreter), so a crash or a hung
-device never takes the scheduler down. A file lock (``fcntl.flock``) prevents overlapping runs,
-also across several scheduler processes. After each run the newest ``keep_runs`` run folders are
-kept, and the completion hooks get the exit status: a command (argument list, no shell) and/or a
-webhook POST of a JSON document.
+Each job runs the pipeline in-process (:func:`secaudit.pipeline.run.run`, the same call ``secaudit
+run`` makes); a job that fails or crashes is reported with its exit code and never takes the
+scheduler down, and every device read is bounded by its timeouts. A file lock
+(``fcntl.flock``) prevents overlapping runs, also across several scheduler processes. After each
+run the newest ``keep_runs`` run folders are kept, and the completion hooks get the exit status:
+a command (argument list, no shell) and/or a webhook POST of a JSON document.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,8 +27,11 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import Field, field_validator
 
-from secaudit.errors import ConfigurationError
+from secaudit.errors import ConfigurationError, SecauditError
 from secaudit.models.base import Frozen
+from secaudit.pipeline.run import AuditRequest
+from secaudit.pipeline.run import run as run_pipeline
+from secaudit.resources import default_checks, default_templates
 from secaudit.yamlio import YamlError, load_model
 
 RUN_DIR = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
@@ -70,8 +73,9 @@ class Defaults(Frozen):
     """Settings shared by every job."""
 
     inventory: Path = Path("inventory")
-    checks: Path = Path("checks")
-    templates: Path = Path("templates")
+    # the installation's own catalogue and templates (secaudit.resources), not ./checks of the cwd
+    checks: Path = Field(default_factory=default_checks)
+    templates: Path = Field(default_factory=default_templates)
     output: Path = Path("reports")
     key: Path
     key_passphrase_env: str | None = None
@@ -135,34 +139,35 @@ def run_lock(path: Path) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def command_for(job: Job, defaults: Defaults, latest_file: Path) -> list[str]:
-    """The ``secaudit run`` argument list for a job (no shell is involved)."""
-    cmd = [sys.executable, "-m", "secaudit", "run"]
-    cmd += ["--inventory", str(defaults.inventory), "--checks", str(defaults.checks)]
-    cmd += ["--templates", str(defaults.templates), "--output", str(defaults.output)]
-    cmd += ["--key", str(defaults.key), "--profile", job.profile, "--latest-file", str(latest_file)]
-    cmd += ["--known-hosts-dir", str(defaults.known_hosts_dir)]
+def request_for(job: Job, defaults: Defaults) -> AuditRequest:
+    """The audit a job asks for (the same request ``secaudit run`` builds from its options)."""
+    secret = None
     if defaults.key_passphrase_env:
-        cmd += ["--key-passphrase-env", defaults.key_passphrase_env]
-    if defaults.secrets is not None:
-        cmd += ["--secrets", str(defaults.secrets)]
-    for flag, values in (
-        ("--operator", job.operators),
-        ("--role", job.roles),
-        ("--site", job.sites),
-        ("--host", job.hosts),
-    ):
-        for value in values:
-            cmd += [flag, value]
-    for path in defaults.waivers:
-        cmd += ["--waivers", str(path)]
-    for path in defaults.attestations:
-        cmd += ["--attestations", str(path)]
-    if job.offline is not None:
-        cmd += ["--offline", str(job.offline)]
-    if job.quiet:
-        cmd.append("--quiet")
-    return cmd
+        value = os.environ.get(defaults.key_passphrase_env)
+        if value is None:
+            raise ConfigurationError(
+                f"environment variable {defaults.key_passphrase_env} (passphrase) is not set"
+            )
+        secret = value.encode("utf-8")
+    return AuditRequest(
+        key=defaults.key,
+        key_passphrase=secret,
+        inventory=defaults.inventory,
+        checks=defaults.checks,
+        templates=defaults.templates,
+        output=defaults.output,
+        known_hosts_dir=defaults.known_hosts_dir,
+        secrets=defaults.secrets,
+        profile=job.profile,
+        operators=job.operators,
+        roles=job.roles,
+        sites=job.sites,
+        hosts=job.hosts,
+        waivers=defaults.waivers,
+        attestations=defaults.attestations,
+        offline=job.offline,
+        quiet=job.quiet,
+    )
 
 
 def prune_runs(output: Path, keep: int) -> list[Path]:
@@ -224,15 +229,15 @@ def run_job(job: Job, defaults: Defaults) -> JobResult:
                 job.name, None, None, started, datetime.now(UTC), "skipped: another run is active"
             )
         else:
-            latest = defaults.output / f".latest-{job.name}"
-            latest.unlink(missing_ok=True)
-            proc = subprocess.run(
-                command_for(job, defaults, latest), capture_output=True, text=True, check=False
-            )
-            run_dir = Path(latest.read_text().strip()) if latest.is_file() else None
-            detail = (proc.stderr.strip().splitlines() or [""])[-1][:300]
+            try:
+                outcome = run_pipeline(request_for(job, defaults))
+                code, run_dir, detail = outcome.exit_code, outcome.run_dir, ""
+            except SecauditError as exc:
+                code, run_dir, detail = 2, None, str(exc)[:300]
+            except Exception as exc:  # a crashed job never takes the scheduler down
+                code, run_dir, detail = 2, None, f"internal error ({type(exc).__name__}: {exc})"[:300]
             prune_runs(defaults.output, defaults.keep_runs)
-            result = JobResult(job.name, proc.returncode, run_dir, started, datetime.now(UTC), detail)
+            result = JobResult(job.name, code, run_dir, started, datetime.now(UTC), detail)
     hook_note = notify(job, result)
     return JobResult(
         result.job,

@@ -33,7 +33,7 @@ import yaml
 from secaudit.collect.files import EvidenceFile, FilesCollector
 from secaudit.evaluate.loader import load_catalogue, load_profile
 from secaudit.evaluate.policy import select_controls
-from secaudit.models.enums import Environment, EvidenceSource, Platform, Role, Status
+from secaudit.models.enums import Environment, Platform, Role, Status
 from secaudit.models.finding import Finding
 from secaudit.models.target import Target
 from secaudit.pipeline import RunConfig, run_audit
@@ -202,7 +202,7 @@ def _evaluate(
     config = RunConfig(
         catalogue=catalogue, operators={}, targets=tuple(targets), profile=profile, controls=controls
     )
-    result, _ = run_audit(config, FilesCollector(files), EvidenceSource.OFFLINE)
+    result = run_audit(config, FilesCollector(files)).result
     return list(result.findings), problems
 
 

@@ -80,7 +80,12 @@ class FilesCollector:
     def __init__(self, files: Mapping[str, Sequence[EvidenceFile]]) -> None:
         self._files = {host: tuple(entries) for host, entries in files.items()}
 
-    def __call__(
+    @property
+    def source(self) -> EvidenceSource:
+        """Offline evidence (saved files)."""
+        return EvidenceSource.OFFLINE
+
+    def collect(
         self, targets: tuple[Target, ...], plan: Mapping[str, tuple[PlannedCommand, ...]]
     ) -> Iterator[HostEvidence]:
         """Yield each target's file evidence; planned commands without a file stay uncollected."""

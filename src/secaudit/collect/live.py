@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import queue
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -295,9 +296,16 @@ def _alive(conn: Any) -> bool:
         return False
 
 
+_DONE = object()
+
+
 @dataclass
 class LiveCollector:
-    """Collect from every target with Nornir's threaded runner; stream each host as it finishes."""
+    """Collect from every target with Nornir's threaded runner; yield each host as it finishes.
+
+    Nornir runs in a background thread; each host's evidence is yielded as soon as its session
+    ends, so the pipeline stores and evaluates it while the other sessions are still running.
+    """
 
     nornir: Nornir
     credentials: Mapping[str, Credential]
@@ -306,6 +314,11 @@ class LiveCollector:
     secrets: tuple[str, ...] = ()
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @property
+    def source(self) -> EvidenceSource:
+        """Live evidence."""
+        return EvidenceSource.LIVE
+
     def collect(
         self, targets: tuple[Target, ...], plan: Mapping[str, tuple[PlannedCommand, ...]]
     ) -> Iterator[HostEvidence]:
@@ -313,7 +326,6 @@ class LiveCollector:
         for name in ("nornir", "paramiko", "netmiko"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
         by_name = {t.name: t for t in targets}
-        results: dict[str, HostEvidence] = {}
         runnable: list[str] = []
         for target in targets:
             host = self.nornir.inventory.hosts[target.name]
@@ -321,36 +333,54 @@ class LiveCollector:
             if state is CollectionState.OK:
                 runnable.append(target.name)
                 continue
-            results[target.name] = _not_collected(target, plan.get(target.name, ()), state, detail)
-            self._emit(results[target.name])
-        if runnable:
-            nr = self.nornir.filter(filter_func=lambda h: h.name in set(runnable))
+            yield self._emit(_not_collected(target, plan.get(target.name, ()), state, detail))
+        if not runnable:
+            return
+        nr = self.nornir.filter(filter_func=lambda h: h.name in set(runnable))
+        finished: queue.Queue[object] = queue.Queue()
 
-            def task(t: Task) -> Result:
-                collected = collect_host(
-                    t, by_name[t.host.name], plan.get(t.host.name, ()), self.options, self.secrets
+        def task(t: Task) -> Result:
+            collected = collect_host(
+                t, by_name[t.host.name], plan.get(t.host.name, ()), self.options, self.secrets
+            )
+            finished.put(collected)
+            return Result(host=t.host, result=collected)
+
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                outcome["results"] = nr.with_runner(ThreadedRunner(num_workers=self.options.num_workers)).run(
+                    task=task, on_failed=True
                 )
-                self._emit(collected)
-                return Result(host=t.host, result=collected)
+            except BaseException as exc:  # re-raised in the consumer below
+                outcome["error"] = exc
+            finally:
+                finished.put(_DONE)
 
-            nr = nr.with_runner(ThreadedRunner(num_workers=self.options.num_workers))
-            aggregated = nr.run(task=task, on_failed=True)
-            for name in runnable:
-                multi: MultiResult = aggregated[name]
-                value = multi[0].result
-                if isinstance(value, HostEvidence):
-                    results[name] = value
-                else:  # the task itself raised: keep the host, classify, never drop it
-                    exc = multi[0].exception or RuntimeError("task failed")
-                    state, detail = classify_exception(exc)
-                    results[name] = _not_collected(
-                        by_name[name], plan.get(name, ()), state, scrub(detail, self.secrets)
-                    )
-                    self._emit(results[name])
-        for target in targets:
-            yield results[target.name]
+        runner = threading.Thread(target=run, name="secaudit-nornir", daemon=True)
+        runner.start()
+        seen: set[str] = set()
+        while (item := finished.get()) is not _DONE:
+            assert isinstance(item, HostEvidence)  # noqa: S101 - only the task puts into the queue
+            seen.add(item.target.name)
+            yield self._emit(item)
+        runner.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        aggregated = outcome["results"]
+        for name in runnable:
+            if name in seen:
+                continue
+            multi: MultiResult = aggregated[name]  # the task itself raised: keep the host, classify it
+            exc = multi[0].exception or RuntimeError("task failed")
+            state, detail = classify_exception(exc)
+            yield self._emit(
+                _not_collected(by_name[name], plan.get(name, ()), state, scrub(detail, self.secrets))
+            )
 
-    def _emit(self, collected: HostEvidence) -> None:
+    def _emit(self, collected: HostEvidence) -> HostEvidence:
         if self.on_host is not None:
             with self._lock:
                 self.on_host(collected)
+        return collected

@@ -139,3 +139,21 @@ def collect_offline(
             optional = frozenset(p.command for p in plan.get(target.name, ()) if p.optional)
             state, detail = state_from_evidence(evidence, optional)
         yield HostEvidence(target, evidence, state, detail, _collected_at(meta), note=note)
+
+
+class OfflineCollector:
+    """Saved evidence folders (``run --offline DIR``, a run's ``evidence/`` replayed)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @property
+    def source(self) -> EvidenceSource:
+        """Offline evidence."""
+        return EvidenceSource.OFFLINE
+
+    def collect(
+        self, targets: tuple[Target, ...], plan: Mapping[str, tuple[PlannedCommand, ...]]
+    ) -> Iterator[HostEvidence]:
+        """Yield each target's saved evidence (see :func:`collect_offline`)."""
+        yield from collect_offline(self.root, targets, plan)

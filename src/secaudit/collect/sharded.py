@@ -1,27 +1,31 @@
 """Several collector processes: one Python process tops out near 20-24 devices/s (GIL-bound,
 collection notes §6), so large fleets are split into chunks collected and evaluated by a process
-pool. Each worker runs the same Nornir + netmiko collector and the same evaluator as a
-single-process run, and writes each host's evidence to the shared store as soon as it is done.
+pool. Each worker runs the same Nornir + netmiko collector, writes each host's evidence to the
+shared store as soon as it is done, and evaluates the host with the evaluator it is given (the
+pipeline's own, passed as a picklable callable: the collect stage does not import the pipeline).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from secaudit.collect.credentials import Credential
+from secaudit.collect.credentials import Credential, secret_values
 from secaudit.collect.live import LiveCollector, LiveOptions
 from secaudit.collect.plan import PlannedCommand
 from secaudit.collect.store import EvidenceStore
 from secaudit.inventory import init_nornir
 from secaudit.models.control import Control
+from secaudit.models.enums import EvidenceSource
 from secaudit.models.evidence import HostEvidence
 from secaudit.models.finding import Finding
 from secaudit.models.knobs import Knobs
 from secaudit.models.target import Target
-from secaudit.pipeline import evaluate_host
+
+#: ``(host, controls, knobs) -> findings``: a module-level function, so that it pickles.
+Evaluator = Callable[[HostEvidence, Sequence[Control], Knobs], tuple[Finding, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,14 +41,10 @@ class ChunkJob:
     secrets: tuple[str, ...]
     controls: tuple[Control, ...]
     knobs: Mapping[str, Knobs]
+    evaluator: Evaluator | None = None
 
 
-def evaluate(collection: HostEvidence, controls: Sequence[Control], knobs: Knobs) -> list[Finding]:
-    """Evaluate one collected host (the same function a single-process run uses)."""
-    return evaluate_host(collection.target, collection.evidence, controls, knobs)
-
-
-def _run_chunk(job: ChunkJob) -> list[tuple[HostEvidence, list[Finding]]]:
+def _run_chunk(job: ChunkJob) -> list[HostEvidence]:
     store = EvidenceStore(job.store_root)
     nornir = init_nornir(job.inventory_dir, num_workers=job.options.num_workers)
     collector = LiveCollector(nornir, job.credentials, job.options, secrets=job.secrets)
@@ -53,14 +53,19 @@ def _run_chunk(job: ChunkJob) -> list[tuple[HostEvidence, list[Finding]]]:
         store.write_host(
             collected.target, collected.evidence, collected.state, collected.detail, collected.collected_at
         )
-        out.append((collected, evaluate(collected, job.controls, job.knobs[collected.target.operator])))
+        findings = (
+            job.evaluator(collected, job.controls, job.knobs[collected.target.operator])
+            if job.evaluator is not None
+            else None
+        )
+        out.append(replace(collected, findings=findings, stored=True))
     return out
 
 
 def collect_sharded(
     template: ChunkJob, processes: int, chunk_size: int | None = None
-) -> Iterator[tuple[HostEvidence, list[Finding]]]:
-    """Split ``template.targets`` into chunks, collect and evaluate them on ``processes`` workers.
+) -> Iterator[HostEvidence]:
+    """Split ``template.targets`` into chunks, collect (and evaluate) them on ``processes`` workers.
 
     By default each process gets about two chunks: every chunk loads the inventory once, so
     fewer, larger chunks cost less, while two per process still balance slow and fast devices.
@@ -73,19 +78,46 @@ def collect_sharded(
         futures = [
             pool.submit(
                 _run_chunk,
-                ChunkJob(
-                    template.inventory_dir,
-                    chunk,
-                    {t.name: template.plan.get(t.name, ()) for t in chunk},
-                    template.credentials,
-                    template.options,
-                    template.store_root,
-                    template.secrets,
-                    template.controls,
-                    template.knobs,
-                ),
+                replace(template, targets=chunk, plan={t.name: template.plan.get(t.name, ()) for t in chunk}),
             )
             for chunk in chunks
         ]
         for future in as_completed(futures):
             yield from future.result()
+
+
+@dataclass(frozen=True, slots=True)
+class ShardedCollector:
+    """Live collection in ``processes`` worker processes (hosts are stored and evaluated there)."""
+
+    inventory_dir: Path
+    credentials: Mapping[str, Credential]
+    options: LiveOptions
+    store_root: Path
+    processes: int
+    controls: tuple[Control, ...] = ()
+    knobs: Mapping[str, Knobs] | None = None
+    evaluator: Evaluator | None = None
+
+    @property
+    def source(self) -> EvidenceSource:
+        """Live evidence."""
+        return EvidenceSource.LIVE
+
+    def collect(
+        self, targets: tuple[Target, ...], plan: Mapping[str, tuple[PlannedCommand, ...]]
+    ) -> Iterator[HostEvidence]:
+        """Yield every target, collected (and, with an evaluator, evaluated) by the workers."""
+        job = ChunkJob(
+            inventory_dir=self.inventory_dir.resolve(),
+            targets=targets,
+            plan=plan,
+            credentials=self.credentials,
+            options=self.options,
+            store_root=self.store_root,
+            secrets=secret_values(self.credentials),
+            controls=self.controls,
+            knobs=self.knobs or {},
+            evaluator=self.evaluator,
+        )
+        yield from collect_sharded(job, self.processes)

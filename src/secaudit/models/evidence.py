@@ -91,3 +91,5 @@ class HostEvidence:
     seconds: float | None = None
     note: str = ""
     findings: tuple[Finding, ...] | None = None  # already evaluated (by a collector worker process)
+    stored: bool = False  # the collector already wrote the evidence to the run's store
+    remediation: str | None = None  # the rendered remediation plan, when a worker made it

@@ -16,17 +16,13 @@ from typing import Any
 from markupsafe import Markup
 
 from secaudit.inventory import operators_of
-from secaudit.models.control import Control
 from secaudit.models.enums import Phase, Severity, Status
 from secaudit.models.finding import RunResult
-from secaudit.remediate import needs_plan, plan_for_host, render_plan, running_config_text
-from secaudit.report.csv_out import render_csv
+from secaudit.report.base import OperatorReport
+from secaudit.report.formats import report_formats
 from secaudit.report.html import render
-from secaudit.report.json_doc import dumps, findings_document
-from secaudit.report.junit import render_junit
-from secaudit.report.markdown import render_markdown
-from secaudit.report.sarif import render_sarif
-from secaudit.report.summary import host_sections, is_compliant, score, status_counts
+from secaudit.report.json_doc import dumps
+from secaudit.report.summary import is_compliant, score, status_counts
 
 
 def copy_evidence(source: Path, dest: Path, hosts: Iterable[str]) -> None:
@@ -43,40 +39,23 @@ def write_operator_bundle(
     operator: str,
     *,
     lang: str | None,
-    controls_by_id: Mapping[str, Control] | None = None,
+    remediation: Mapping[str, str] | None = None,
 ) -> Path:
-    """Write ``<run_dir>/<operator>/``: report.html, report.md, findings.json, findings.csv,
-    junit.xml, findings.sarif and evidence/ (remediation/ is added by the pipeline)."""
+    """Write ``<run_dir>/<operator>/``: one file per report format (report.html, report.md,
+    findings.json, findings.csv, junit.xml, findings.sarif, and any installed format), evidence/ and
+    remediation/<host>.txt (the plans the remediation stage made)."""
     folder = run_dir / operator
     folder.mkdir(parents=True)
-    info = result.operators[operator]
-    findings = [f for f in result.findings if f.operator == operator]
-    targets = [t for t in result.targets if t.operator == operator]
-    doc = findings_document(result, operator, findings)
-    (folder / "findings.json").write_bytes(dumps(doc))
-    language = lang or info.lang
-    context = {
-        "lang": language,
-        "run": doc["run"],
-        "operator": info.model_dump(mode="json"),
-        "summary": doc["summary"],
-        "hosts": host_sections(targets, findings),
-        "collection": doc["collection"],
-    }
-    (folder / "report.html").write_bytes(render(templates_dir, "html/report.html.j2", context))
-    (folder / "report.md").write_bytes(render_markdown(result, operator, templates_dir, language))
-    (folder / "findings.csv").write_bytes(render_csv(result, operator))
-    (folder / "junit.xml").write_bytes(render_junit(result, operator))
-    (folder / "findings.sarif").write_bytes(render_sarif(result, operator))
+    report = OperatorReport(result, operator, templates_dir, lang or result.operators[operator].lang)
+    for fmt in report_formats():
+        (folder / fmt.filename).write_bytes(fmt.render(report))
+    targets = report.targets
     copy_evidence(run_dir / "evidence", folder / "evidence", (t.name for t in targets))
-    if controls_by_id is not None:
-        for t in targets:
-            if not needs_plan(findings, t.name):
-                continue
-            running = running_config_text(run_dir / "evidence", t.name, t.platform)
-            plan = plan_for_host(t.name, t.platform, findings, controls_by_id, running, result.run.id)
+    for t in targets:
+        text = (remediation or {}).get(t.name)
+        if text is not None:
             (folder / "remediation").mkdir(exist_ok=True)
-            (folder / "remediation" / f"{t.name}.txt").write_text(render_plan(plan), encoding="utf-8")
+            (folder / "remediation" / f"{t.name}.txt").write_text(text, encoding="utf-8")
     return folder
 
 

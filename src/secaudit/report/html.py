@@ -96,8 +96,8 @@ def translate(templates_dir: Path, lang: str) -> Callable[[str], str]:
     """``gettext`` of ``lang``, for text built in Python (e.g. the city trend title).
 
     Examples:
-        >>> from pathlib import Path
-        >>> translate(Path("templates"), "en")("Compliant")
+        >>> from secaudit.resources import default_templates
+        >>> translate(default_templates(), "en")("Compliant")
         'Compliant'
     """
     return translations(str(templates_dir), lang).gettext

@@ -1,0 +1,346 @@
+"""A whole run, as ``secaudit run`` does it: load, gate, collect, evaluate, remediate, report, sign.
+
+:class:`AuditRequest` holds the options of a run (paths, filters, selection, keys, limits); the
+command line, ``schedule`` and the tests build one. :func:`run` loads the content and inventory,
+applies the production and loopback gates, picks the collector (live, sharded or offline, unless
+one is given), drives the audit loop, records history and publishes the signed bundles.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import ipaddress
+import shutil
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from secaudit.collect.base import Collector
+from secaudit.collect.credentials import Credential, secret_values
+from secaudit.collect.credentials import resolve as resolve_credentials
+from secaudit.collect.live import LiveCollector, LiveOptions
+from secaudit.collect.offline import OfflineCollector
+from secaudit.collect.sharded import ShardedCollector
+from secaudit.collect.store import EvidenceStore
+from secaudit.errors import ConfigurationError, InventoryError, SecauditError
+from secaudit.evaluate.coverage import coverage_rows, load_standards
+from secaudit.evaluate.loader import (
+    Catalogue,
+    load_attestations,
+    load_boards,
+    load_catalogue,
+    load_city_targets,
+    load_kpis,
+    load_profile,
+    load_tailoring,
+    load_waivers,
+)
+from secaudit.evaluate.policy import select_controls
+from secaudit.history import DEFAULT_DB_NAME, HistoryStore, trend_points, trend_svg
+from secaudit.inventory import LoadedInventory, TargetFilter, load_inventory, operators_of
+from secaudit.models.control import Control
+from secaudit.models.enums import Environment, EvidenceSource
+from secaudit.models.evidence import HostEvidence
+from secaudit.models.finding import Finding, RunResult
+from secaudit.models.profile import Profile, Selection, Tailoring
+from secaudit.pipeline.audit import RunConfig, exit_code, new_run_id, run_audit
+from secaudit.pipeline.hosts import evaluate_collected
+from secaudit.pipeline.publish import Provenance, city_extras, partial_dir, publish
+from secaudit.progress import RunProgress
+from secaudit.resources import content_dir
+from secaudit.sign.suites import Signer, load_signer
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRequest:
+    """Everything ``secaudit run`` is asked to do. Paths default to the shipped content.
+
+    ``key_for`` maps an operator to its own key (and optional certificate); ``key_passphrase`` is
+    the passphrase bytes already read from the environment variable the user named.
+    """
+
+    key: Path
+    inventory: Path = Path("inventory")
+    offline: Path | None = None
+    checks: Path | None = None
+    templates: Path | None = None
+    output: Path = Path("reports")
+    cert: Path | None = None
+    key_for: Mapping[str, tuple[Path, Path | None]] = field(default_factory=dict)
+    key_passphrase: bytes | None = None
+    operators: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    sites: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()
+    lang: str | None = None
+    profile: str = "baseline"
+    phases: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    controls: tuple[str, ...] = ()
+    waivers: tuple[Path, ...] = ()
+    attestations: tuple[Path, ...] = ()
+    kpi: Path | None = None
+    secrets: Path | None = None
+    known_hosts_dir: Path = Path(".secaudit/known_hosts")
+    workers: int = 20
+    processes: int = 1
+    timeout: float = 30.0
+    config_timeout: float = 120.0
+    allow_production: bool = False
+    allow_non_loopback: bool = False
+    latest_file: Path | None = None
+    history_db: Path | None = None
+    quiet: bool = False
+    log_json: bool = False
+
+    @property
+    def checks_dir(self) -> Path:
+        """The catalogue folder (the shipped one unless ``checks`` is given)."""
+        return self.checks or content_dir("checks")
+
+    @property
+    def templates_dir(self) -> Path:
+        """The report templates folder (the shipped one unless ``templates`` is given)."""
+        return self.templates or content_dir("templates")
+
+    def parameters(self, source: EvidenceSource) -> dict[str, object]:
+        """The run parameters recorded in each bundle's provenance."""
+        return {
+            "profile": self.profile,
+            "phases": list(self.phases),
+            "tags": list(self.tags),
+            "controls": list(self.controls),
+            "operators": list(self.operators),
+            "roles": list(self.roles),
+            "sites": list(self.sites),
+            "hosts": list(self.hosts),
+            "source": source.value,
+            "lang": self.lang,
+            "offline": str(self.offline) if self.offline else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """A finished run: its result, its signed run folder and the exit code."""
+
+    result: RunResult
+    run_dir: Path
+    exit_code: int
+
+
+@dataclass(frozen=True, slots=True)
+class Selected:
+    """The catalogue and what a profile plus filters select from it."""
+
+    catalogue: Catalogue
+    profile: Profile
+    controls: tuple[Control, ...]
+    tailoring: dict[str, Tailoring]
+
+
+def select(
+    checks: Path,
+    profile: str,
+    phases: Iterable[str] = (),
+    tags: Iterable[str] = (),
+    controls: Iterable[str] = (),
+) -> Selected:
+    """Load the catalogue and select controls by profile, phase, tag and id (globs allowed)."""
+    catalogue = load_catalogue(checks)
+    ids = {c.id for c in catalogue.controls}
+    the_profile = load_profile(checks, profile, ids)
+    wanted = tuple(controls)
+    try:
+        narrowing = Selection(phases=tuple(phases), tags=tuple(tags), controls=wanted)
+    except ValidationError as exc:
+        raise ConfigurationError(f"bad selection: {exc.errors()[0]['msg']}") from None
+    for pattern in wanted:
+        if not any(fnmatch.fnmatchcase(i, pattern) for i in ids):
+            raise ConfigurationError(f"--control {pattern!r} matches no control")
+    chosen = select_controls(catalogue.controls, the_profile.select, narrowing)
+    if not chosen:
+        raise ConfigurationError(
+            f"the selection (profile {profile!r}, phase/tag/control filters) selects no control"
+        )
+    return Selected(catalogue, the_profile, chosen, load_tailoring(checks, ids))
+
+
+LOOPBACK_NAMES = frozenset({"localhost", "::1"})
+
+
+def is_loopback(hostname: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost (no DNS lookup is made).
+
+    Examples:
+        >>> is_loopback("127.0.0.5"), is_loopback("::1"), is_loopback("10.0.0.1"), is_loopback("r1.example")
+        (True, True, False, False)
+    """
+    if hostname in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def check_live_gates(inv: LoadedInventory, *, allow_production: bool, allow_non_loopback: bool) -> None:
+    """Refuse live collection from production hosts and non-loopback addresses unless allowed."""
+    for t in inv.targets:
+        if t.environment is Environment.PRODUCTION and not allow_production:
+            raise ConfigurationError(
+                f"host {t.name!r} is a production device; pass --allow-production to audit it live"
+            )
+        if not is_loopback(t.hostname) and not allow_non_loopback:
+            raise ConfigurationError(
+                f"host {t.name!r} ({t.hostname}) is not on loopback; pass --allow-non-loopback"
+            )
+
+
+def default_collector(
+    request: AuditRequest,
+    inv: LoadedInventory,
+    creds: Mapping[str, Credential],
+    config: RunConfig,
+    store_root: Path,
+) -> Collector:
+    """The collector ``secaudit run`` uses: offline folder, sharded processes or one live process."""
+    if request.offline is not None:
+        return OfflineCollector(request.offline)
+    options = LiveOptions(
+        known_hosts_dir=request.known_hosts_dir,
+        command_timeout=request.timeout,
+        config_timeout=request.config_timeout,
+        num_workers=request.workers,
+    )
+    if request.processes > 1:
+        return ShardedCollector(
+            inventory_dir=request.inventory,
+            credentials=creds,
+            options=options,
+            store_root=store_root,
+            processes=request.processes,
+            controls=config.selected(),
+            knobs={op: config.knobs(op) for op in operators_of(config.targets)},
+            evaluator=evaluate_collected,
+        )
+    return LiveCollector(inv.nornir, creds, options, secrets=secret_values(creds))
+
+
+def _signers(request: AuditRequest) -> tuple[Signer, dict[str, Signer]]:
+    signer = load_signer(request.key, request.key_passphrase, request.cert)
+    per_operator = {
+        op: load_signer(key, request.key_passphrase, cert) for op, (key, cert) in request.key_for.items()
+    }
+    return signer, per_operator
+
+
+def _record_history(result: RunResult, db: Path, progress: RunProgress) -> str:
+    """Record the run; returns the city trend chart (SVG). History problems never fail a run."""
+    try:
+        store = HistoryStore(db)
+        store.record(result)
+        return trend_svg(trend_points(store, limit=20), title="Compliance score / 合规得分")
+    except SecauditError as exc:
+        progress.warn(f"run history not updated: {exc}")
+        return ""
+
+
+def run(request: AuditRequest, collector: Collector | None = None) -> RunOutcome:
+    """Do a whole audit run; raises a :class:`SecauditError` with a one-line message on bad input.
+
+    ``collector`` replaces the one :func:`default_collector` would pick (the fleet engine, tests).
+    """
+    if request.offline is not None and not request.offline.is_dir():
+        raise ConfigurationError(f"{request.offline}: evidence folder not found")
+    signer, operator_keys = _signers(request)
+    checks = request.checks_dir
+    chosen = select(checks, request.profile, request.phases, request.tags, request.controls)
+    ids = {c.id for c in chosen.catalogue.controls}
+    inv = load_inventory(
+        request.inventory, TargetFilter(request.operators, request.roles, request.sites, request.hosts)
+    )
+    if not inv.targets:
+        raise InventoryError("no host matches the inventory filters")
+    live = request.offline is None and collector is None
+    creds: dict[str, Credential] = {}
+    if live:
+        check_live_gates(
+            inv, allow_production=request.allow_production, allow_non_loopback=request.allow_non_loopback
+        )
+        creds = resolve_credentials(operators_of(inv.targets), request.secrets)
+    run_id = new_run_id(datetime.now(UTC))
+    config = RunConfig(
+        catalogue=chosen.catalogue,
+        operators=inv.operators,
+        targets=inv.targets,
+        profile=chosen.profile,
+        controls=chosen.controls,
+        tailoring=chosen.tailoring,
+        waivers=load_waivers(request.waivers, ids),
+        attestations=load_attestations(request.attestations, ids),
+        city_targets=load_city_targets(checks),
+        boards=load_boards(checks),
+        run_id=run_id,
+    )
+    kpis = load_kpis(request.kpi) if request.kpi is not None else None
+    coverage = coverage_rows(load_standards(checks), chosen.catalogue.controls)
+    partial = partial_dir(request.output, run_id)
+    progress = RunProgress(
+        inv.targets, enabled=not request.quiet, log_json=request.log_json, secrets=secret_values(creds)
+    )
+
+    def on_host(host: HostEvidence, findings: list[Finding]) -> None:
+        progress.host_done(host.target, host.state, host.detail, host.seconds)
+        if host.note:
+            progress.warn(host.note)
+
+    try:
+        the_collector = collector or default_collector(request, inv, creds, config, partial / "evidence")
+        with progress:
+            audit = run_audit(
+                config,
+                the_collector,
+                store=EvidenceStore(partial / "evidence"),
+                on_host=on_host,
+                remediate=True,
+            )
+        result = audit.result
+        extras = city_extras(result, config.city_targets, kpis, coverage)
+        trend = _record_history(result, request.history_db or request.output / DEFAULT_DB_NAME, progress)
+        run_dir = publish(
+            result,
+            partial,
+            request.templates_dir,
+            signer,
+            lang=request.lang,
+            extras=dataclasses.replace(extras, trend_svg=trend),
+            remediation=audit.remediation,
+            provenance=Provenance(
+                checks, request.parameters(result.run.source), config.waivers, config.attestations
+            ),
+            operator_keys=operator_keys,
+        )
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    if request.latest_file is not None:
+        request.latest_file.write_text(f"{run_dir}\n")
+    code = exit_code(result.findings)
+    progress.finished(result, run_dir, code)
+    return RunOutcome(result, run_dir, code)
+
+
+__all__ = [
+    "AuditRequest",
+    "RunOutcome",
+    "check_live_gates",
+    "default_collector",
+    "is_loopback",
+    "run",
+    "select",
+]
