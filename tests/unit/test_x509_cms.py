@@ -16,14 +16,13 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from secaudit.errors import SigningError, VerificationError
 from secaudit.sign.cms import sign_cms, verify_cms
+from secaudit.sign.trust import TrustStore, verify_chain
 from secaudit.sign.x509 import (
     DOCUMENT_SIGNING,
     Identity,
-    TrustStore,
     generate_identity,
     import_identity,
     key_id,
-    verify_chain,
 )
 
 MANIFEST = b'{"algorithm":"ecdsa-x509","bundle":"telecom","files":[]}\n'

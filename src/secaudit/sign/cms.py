@@ -5,7 +5,7 @@
 contentType, signingTime, messageDigest, smimeCapabilities; the signer certificate included).
 ``cryptography`` has no CMS verification API (only ``load_der_pkcs7_certificates``, which returns
 the certificates), so ``verify_cms`` parses the structure with ``asn1crypto`` and checks the
-signature with ``cryptography``, then the signer certificate with :func:`secaudit.sign.x509.verify_chain`.
+signature with ``cryptography``, then the signer certificate with :func:`secaudit.sign.trust.verify_chain`.
 
 OpenSSL equivalent (the caller stores the output as ``manifest.p7s``)::
 
@@ -29,7 +29,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from secaudit.errors import SigningError, VerificationError
-from secaudit.sign.x509 import SigningKey, TrustStore, describe, key_id, verify_chain
+from secaudit.sign.trust import TrustStore, verify_chain
+from secaudit.sign.x509 import SigningKey, describe, key_id
 
 CMS_SIGNATURE = "manifest.p7s"
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {

@@ -23,29 +23,24 @@ Verify with OpenSSL::
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from asn1crypto import algos as asn1_algos  # type: ignore[import-untyped]
-from asn1crypto import core as asn1_core
-from asn1crypto import keys as asn1_keys
+from asn1crypto import keys as asn1_keys  # type: ignore[import-untyped]
 from asn1crypto import pem as asn1_pem
-from cryptography.hazmat.primitives import hashes, padding
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+from cryptography.hazmat.primitives import hashes
 from gmalg import ellipticcurve as gm_ec  # type: ignore[import-untyped]
 from gmalg.sm2 import SM2Core  # type: ignore[import-untyped]
 
 from secaudit.errors import SigningError, VerificationError
+from secaudit.sign.pbes2 import looks_encrypted, pbes2_decrypt, pbes2_encrypt
 from secaudit.sign.x509 import read_private_file, write_private_file
 
 DEFAULT_ID = b"1234567812345678"
 SM2_CURVE_OID = "1.2.156.10197.1.301"
 PBKDF2_ITERATIONS = 600_000
-_MAX_ITERATIONS = 10_000_000
 _MAX_ID_BYTES = 8191  # ENTL is a 16-bit count of bits
 
 # SM2 recommended curve (GB/T 32918.5 / GM/T 0003.5)
@@ -59,15 +54,6 @@ N = 0xFFFFFFFE_FFFFFFFF_FFFFFFFF_FFFFFFFF_7203DF6B_21C6052B_53BBF409_39D54123
 _ECDLP = gm_ec.ECDLP(P, A, B, (GX, GY), N)
 # asn1crypto's documented extension point for curves it does not know (idempotent).
 asn1_keys.NamedCurve.register("sm2", SM2_CURVE_OID, 32)
-
-_PBES2_CIPHERS = {"aes128_cbc": 16, "aes192_cbc": 24, "aes256_cbc": 32}
-_PRFS: dict[str, Callable[[], hashes.HashAlgorithm]] = {
-    "sha1": hashes.SHA1,
-    "sha224": hashes.SHA224,
-    "sha256": hashes.SHA256,
-    "sha384": hashes.SHA384,
-    "sha512": hashes.SHA512,
-}
 
 
 def sm3_hex(data: bytes) -> str:
@@ -207,7 +193,7 @@ class SM2PrivateKey:
         if not passphrase:
             return bytes(asn1_pem.armor("PRIVATE KEY", self.pkcs8_der()))
         return bytes(
-            asn1_pem.armor("ENCRYPTED PRIVATE KEY", _pbes2_encrypt(self.pkcs8_der(), passphrase, iterations))
+            asn1_pem.armor("ENCRYPTED PRIVATE KEY", pbes2_encrypt(self.pkcs8_der(), passphrase, iterations))
         )
 
 
@@ -279,10 +265,10 @@ def load_sm2_private_key(
     The point and the private/public match are checked.
     """
     label, der = _unarmor(data, what)
-    if label == "ENCRYPTED PRIVATE KEY" or (label is None and _looks_encrypted(der)):
+    if label == "ENCRYPTED PRIVATE KEY" or (label is None and looks_encrypted(der)):
         if not passphrase:
             raise SigningError(f"{what}: private key is encrypted; a passphrase is needed")
-        der = _pbes2_decrypt(der, passphrase, what)
+        der = pbes2_decrypt(der, passphrase, what)
         label = "PRIVATE KEY"
     elif passphrase:
         raise SigningError(f"{what}: a passphrase was given but the private key is not encrypted")
@@ -306,78 +292,6 @@ def load_sm2_private_key(
     if embedded is not None and _point_from_bytes(bytes(embedded), what) != key.public_key:
         raise SigningError(f"{what}: the public key inside the private key file does not match it")
     return key
-
-
-def _looks_encrypted(der: bytes) -> bool:
-    try:
-        info = asn1_keys.EncryptedPrivateKeyInfo.load(der, strict=True)
-        return bool(info["encryption_algorithm"]["algorithm"].native == "pbes2")
-    except (ValueError, TypeError, KeyError):
-        return False
-
-
-def _pbes2_encrypt(plain: bytes, passphrase: bytes, iterations: int) -> bytes:
-    salt, iv = os.urandom(16), os.urandom(16)
-    key = PBKDF2HMAC(hashes.SHA256(), 32, salt, iterations).derive(passphrase)
-    padder = padding.PKCS7(128).padder()
-    padded = padder.update(plain) + padder.finalize()
-    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
-    ciphertext = encryptor.update(padded) + encryptor.finalize()
-    info = asn1_keys.EncryptedPrivateKeyInfo(
-        {
-            "encryption_algorithm": {
-                "algorithm": "pbes2",
-                "parameters": {
-                    "key_derivation_func": {
-                        "algorithm": "pbkdf2",
-                        "parameters": {
-                            "salt": asn1_algos.Pbkdf2Salt(name="specified", value=salt),
-                            "iteration_count": iterations,
-                            "prf": {"algorithm": "sha256", "parameters": asn1_core.Null()},
-                        },
-                    },
-                    "encryption_scheme": {"algorithm": "aes256_cbc", "parameters": iv},
-                },
-            },
-            "encrypted_data": ciphertext,
-        }
-    )
-    return bytes(info.dump())
-
-
-def _pbes2_decrypt(der: bytes, passphrase: bytes, what: str) -> bytes:
-    try:
-        info = asn1_keys.EncryptedPrivateKeyInfo.load(der, strict=True)
-        algorithm = info["encryption_algorithm"]
-        if algorithm["algorithm"].native != "pbes2":
-            raise SigningError(f"{what}: unsupported key encryption {algorithm['algorithm'].dotted}")
-        kdf = algorithm["parameters"]["key_derivation_func"]
-        scheme = algorithm["parameters"]["encryption_scheme"]
-        if kdf["algorithm"].native != "pbkdf2":
-            raise SigningError(f"{what}: unsupported key derivation {kdf['algorithm'].dotted}")
-        prf = str(kdf["parameters"]["prf"]["algorithm"].native)
-        cipher = str(scheme["algorithm"].native)
-        salt = bytes(kdf["parameters"]["salt"].native)
-        iterations = int(kdf["parameters"]["iteration_count"].native)
-        iv = bytes(scheme["parameters"].native)
-        ciphertext = bytes(info["encrypted_data"].native)
-    except (ValueError, TypeError, KeyError):
-        raise SigningError(f"{what}: malformed encrypted private key") from None
-    if prf not in _PRFS or cipher not in _PBES2_CIPHERS:
-        raise SigningError(
-            f"{what}: unsupported key encryption ({prf}/{cipher}); re-encrypt with "
-            "'openssl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA256'"
-        )
-    if not 1 <= iterations <= _MAX_ITERATIONS or len(iv) != 16 or not ciphertext or len(ciphertext) % 16:
-        raise SigningError(f"{what}: malformed encrypted private key")
-    key = PBKDF2HMAC(_PRFS[prf](), _PBES2_CIPHERS[cipher], salt, iterations).derive(passphrase)
-    decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
-    padded = decryptor.update(ciphertext) + decryptor.finalize()
-    unpadder = padding.PKCS7(128).unpadder()
-    try:
-        return unpadder.update(padded) + unpadder.finalize()
-    except ValueError:
-        raise SigningError(f"{what}: wrong passphrase") from None
 
 
 # --- files -----------------------------------------------------------------------------------

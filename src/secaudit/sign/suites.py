@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from secaudit.errors import SigningError, VerificationError
-from secaudit.sign import sm2, x509
+from secaudit.sign import sm2, trust, x509
 from secaudit.sign.cms import sign_cms, verify_cms
 from secaudit.sign.keys import key_id as ed25519_key_id
 from secaudit.sign.keys import load_private_key
@@ -119,7 +119,7 @@ class Verifier:
                 raise VerificationError(
                     "an X.509/CMS bundle needs --trust DIR (the signer or CA certificates)"
                 )
-            info = verify_cms(manifest_bytes, signature, x509.TrustStore(self.trust), at=datetime.now(UTC))
+            info = verify_cms(manifest_bytes, signature, trust.TrustStore(self.trust), at=datetime.now(UTC))
             if info.key_id != key_id:
                 raise VerificationError("the CMS signer is not the key named in the manifest")
             return f"{info.subject} (X.509, key {info.key_id[:16]})"
