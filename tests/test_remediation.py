@@ -20,21 +20,23 @@ from secaudit.evaluate.loader import Catalogue
 from secaudit.models.control import Control
 from secaudit.models.enums import Platform, Status
 from secaudit.models.finding import Finding
-from secaudit.remediate import needs_plan, plan_for_host, render_plan, running_config_text
-from secaudit.remediate.plan import (
-    DEFAULT_ON,
-    KEEP_SECTIONS,
-    RemediationPlan,
-    config_text,
-    parse_lines,
-    placeholders,
-    running_tree,
-)
+from secaudit.platforms import PLATFORMS
+from secaudit.platforms.base import RemediationRules
+from secaudit.remediate import RemediationPlan, needs_plan, plan_for_host, render_plan
+from secaudit.remediate.minimal import config_text, parse_lines, placeholders, running_tree
 
 from fixtures import Case, discover, evaluate_dir
 
 RUN_ID = "20240603T101500Z-a1b2c3"
-HCONFIG_PLATFORMS = ("huawei_vrp", "cisco_xr")
+#: platforms whose fixes hier_config computes (a remediation driver table in the registry)
+HCONFIG_PLATFORMS = tuple(p.value for p, spec in PLATFORMS.items() if spec.remediation is not None)
+
+
+def _rules(platform: Platform) -> RemediationRules:
+    rules = PLATFORMS[platform].remediation
+    assert rules is not None
+    return rules
+
 
 # --------------------------------------------------------------------------------------------
 # placeholder -> realistic value, per control and platform (circular test only)
@@ -266,12 +268,12 @@ def test_circular_covers_every_config_fail_fixture() -> None:
 def _paths(tree, platform: Platform) -> set[tuple[str, ...]]:  # type: ignore[no-untyped-def]
     """Configuration lines as paths; literal negations, defaults and empty hardware sections aside."""
     neg = tree.driver.negation_prefix
-    keep = KEEP_SECTIONS[platform]
+    keep = _rules(platform).keep_sections
     return {
         tuple(c.path())
         for c in tree.all_children()
         if not any(p.startswith(neg) for p in c.path())
-        and c.text not in DEFAULT_ON[platform]
+        and c.text not in _rules(platform).default_on
         and not (keep.match(c.text) and not c.children)
     }
 
@@ -466,8 +468,8 @@ def test_nothing_to_remediate() -> None:
     assert placeholders(render_plan(plan).splitlines()) == ()
 
 
-def test_bundle_helpers(catalogue: Catalogue, tmp_path: Path) -> None:
-    """What report/bundle.py calls: which hosts get a plan, and their configuration evidence."""
+def test_which_hosts_need_a_plan(catalogue: Catalogue) -> None:
+    """What the pipeline asks before planning: a fail or warn finding that is not waived."""
     by_id = catalogue.by_id()
     findings = [
         _finding(by_id["SEC-MGMT-008"], "cisco_xr", Status.FAIL, host="a"),
@@ -475,8 +477,3 @@ def test_bundle_helpers(catalogue: Catalogue, tmp_path: Path) -> None:
         _finding(by_id["SEC-MGMT-008"], "cisco_xr", Status.PASS, host="c"),
     ]
     assert [h for h in "abc" if needs_plan(findings, h)] == ["a"]
-    (tmp_path / "a").mkdir()
-    (tmp_path / "a" / "show_running-config.txt").write_bytes("hostname 路由器\r\nend\r\n".encode("gbk"))
-    assert running_config_text(tmp_path, "a", "cisco_xr") == "hostname 路由器\nend\n"
-    assert running_config_text(tmp_path, "b", "cisco_xr") is None
-    assert running_config_text(tmp_path, "a", "fiberhome_an") is None

@@ -50,7 +50,7 @@ def naive(paths: Path, sample: int) -> tuple[int, float]:
             allow_agent=False,
             use_keys=False,
         )
-        if t.platform.value in ("zte_zxa10", "zte_zxros"):
+        if spec.enable_before_commands:
             conn.enable()
         for item in plan[t.name]:
             conn.send_command(item.command, read_timeout=60)

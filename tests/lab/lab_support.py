@@ -25,6 +25,7 @@ HOSTNAMES = {
     "zte_zxros": "ZXR10-PE1",
     "cisco_xr": "XR-EDGE1",
     "huawei_ont": "HG8245H",
+    "fiberhome_an": "AN5516-06",  # the AN5516 prompt is the privilege name, not the hostname
 }
 
 OUTPUTS: dict[str, dict[str, str]] = {
@@ -51,6 +52,10 @@ OUTPUTS: dict[str, dict[str, str]] = {
     "huawei_ont": {
         "display version": "Main Version : V5R020C10S115\nHardware Version : 4A3.A",
         "display deviceInfo": "Description : EchoLife HG8245H GPON Terminal\n" + _BODY,
+    },
+    "fiberhome_an": {
+        "show version": " Device type       : AN5516-06\n Software version  : RP1000",
+        "show card": " SLOT  TYPE   STATUS\n" + _BODY,
     },
 }
 
@@ -93,8 +98,9 @@ def start_lab(devices: list[DeviceSpec], workdir: Path) -> Lab:
 def connect(lab: Lab, name: str, **overrides: Any) -> Any:
     """netmiko connection with strict host-key checking against the device's own known_hosts.
 
-    ZTE drivers are put in enable mode first: their disconnect from user mode costs 10 s
-    (collection notes §7.3), which the live collector avoids the same way.
+    Platforms whose spec says ``enable_before_commands`` (ZTE: the disconnect from user mode costs
+    10 s, docs/collection-notes.md §7.3; FiberHome) are put in enable mode first, as the live
+    collector does.
     """
     device = next(d for d in lab.devices if d.name == name)
     params: dict[str, Any] = {
@@ -114,7 +120,7 @@ def connect(lab: Lab, name: str, **overrides: Any) -> Any:
     }
     params.update(overrides)
     conn = ConnectHandler(**params)
-    if device.platform.startswith("zte_"):
+    if get_platform(device.platform).enable_before_commands:
         conn.enable()
     return conn
 

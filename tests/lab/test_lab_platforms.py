@@ -29,7 +29,7 @@ DRIVER_COMMANDS = {
     "exit",
     "logout",
 }
-# disconnect budget: VRP's check_config_mode is timing-based (+2.2 s, collection notes §7.4)
+# disconnect budget: VRP's check_config_mode is timing-based (+2.2 s, docs/collection-notes.md §7.4)
 MAX_TOTAL_S = {"huawei_vrp": 4.5}
 
 

@@ -127,8 +127,8 @@ def _evidence(
 def _netmiko_extras(
     spec: PlatformSpec, known_hosts: Path, opts: LiveOptions, cred: Credential
 ) -> dict[str, Any]:
-    # Nornir does not merge `extras` across host/group/defaults (collection notes §7.10): the
-    # complete set is built here, per host, every time.
+    # Nornir does not merge `extras` across host/group/defaults (docs/collection-notes.md §7.10):
+    # the complete set is built here, per host, every time.
     extras: dict[str, Any] = {
         "ssh_strict": True,
         "system_host_keys": False,
@@ -215,8 +215,8 @@ def collect_host(
     state, detail = CollectionState.OK, ""
     failed = False
     try:
-        if target.platform.value in ("zte_zxa10", "zte_zxros") and not conn.check_enable_mode():
-            conn.enable()  # ZTE disconnect from user mode costs 10 s (collection notes §7.3)
+        if spec.enable_before_commands and not conn.check_enable_mode():
+            conn.enable()  # the platform's commands need it, or leaving user mode is slow
         prompt = re.escape(conn.base_prompt) + r"\S*[>#\]]"
         for command in spec.session_setup:  # reviewed, per-platform terminal settings only
             conn.send_command(command, read_timeout=opts.command_timeout, expect_string=prompt)

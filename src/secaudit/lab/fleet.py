@@ -1,5 +1,7 @@
-"""The lab's fleets: the default demo fleet (32 devices, 5 operators, 6 platforms, 4 faulty) and
-benchmark fleets, plus the Nornir inventory, known_hosts and secrets a run against them needs.
+"""The lab's fleets: the default demo fleet (32 devices, 5 operators, 6 platforms, 4 faulty;
+``data/fleet.yaml``) and benchmark fleets, plus the Nornir inventory, known_hosts and secrets a run
+against them needs. The platforms' inventory groups, roles and models come from the registry
+(``PlatformSpec.lab``).
 
 Device outputs come from :mod:`secaudit.lab.fleetdata` (a hardened baseline per platform) with
 named non-compliance variants applied per device, so devices differ per operator.
@@ -14,26 +16,28 @@ import signal
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from types import FrameType
+from types import FrameType, MappingProxyType
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ruamel.yaml import YAML
 
-from secaudit.lab.fleetdata import apply_variant, load_variants, platform_outputs
+from secaudit.lab.fleetdata import DATA_DIR, apply_variant, load_variants, platform_outputs
 from secaudit.lab.model import DeviceSpec, FaultMode
 from secaudit.lab.server import HOST, Lab
 from secaudit.lab.state import write_state
+from secaudit.platforms import lab_platforms
 
-#: secaudit platform -> (inventory family group, role, model)
-FAMILIES: Mapping[str, tuple[str, str, str]] = {
-    "huawei_smartax": ("huawei_olt", "olt", "MA5800-X7"),
-    "zte_zxa10": ("zte_olt", "olt", "C600"),
-    "huawei_vrp": ("huawei_edge", "edge5g", "ATN 910C-B"),
-    "zte_zxros": ("zte_edge", "edge5g", "ZXCTN 6120H-S"),
-    "cisco_xr": ("cisco_edge", "edge5g", "NCS-540"),
-    "huawei_ont": ("huawei_gateway", "gateway", "HG8245H"),
-}
+#: secaudit platform -> (inventory family group, role, model), for every platform the lab simulates
+FAMILIES: Mapping[str, tuple[str, str, str]] = MappingProxyType(
+    {
+        spec.name.value: (spec.lab.family, spec.default_role.value, spec.lab.model)
+        for spec in lab_platforms()
+        if spec.lab is not None
+    }
+)
 OPERATOR_CODES: Mapping[str, str] = {
     "telecom": "TEL",
     "mobile": "MOB",
@@ -42,47 +46,42 @@ OPERATOR_CODES: Mapping[str, str] = {
     "cable": "CAB",
 }
 USERNAME = "auditor"
+FLEET_FILE = DATA_DIR / "fleet.yaml"
+"""The demo fleet: per operator, the platforms of its devices, and the injected faults."""
 
-# operator -> platforms of its devices (the tower company runs edge equipment only)
-_PLAN: Mapping[str, tuple[str, ...]] = {
-    "telecom": (
-        "huawei_smartax",
-        "huawei_smartax",
-        "zte_zxa10",
-        "huawei_ont",
-        "huawei_vrp",
-        "huawei_vrp",
-        "cisco_xr",
-        "zte_zxros",
-    ),
-    "mobile": (
-        "huawei_smartax",
-        "zte_zxa10",
-        "zte_zxa10",
-        "huawei_ont",
-        "huawei_vrp",
-        "zte_zxros",
-        "zte_zxros",
-    ),
-    "unicom": (
-        "huawei_smartax",
-        "huawei_smartax",
-        "huawei_ont",
-        "huawei_vrp",
-        "cisco_xr",
-        "cisco_xr",
-        "zte_zxros",
-    ),
-    "tower": ("huawei_vrp", "huawei_vrp", "zte_zxros", "cisco_xr", "cisco_xr"),
-    "cable": ("huawei_smartax", "zte_zxa10", "huawei_ont", "huawei_ont", "huawei_vrp"),
-}
-# (operator, index in its plan) -> fault; 4 of 32 devices
-_FAULTS: Mapping[tuple[str, int], FaultMode] = {
-    ("mobile", 2): FaultMode.PAGER_LEFT_ON,
-    ("unicom", 5): FaultMode.WRONG_PASSWORD,
-    ("tower", 1): FaultMode.HANG_AFTER_LOGIN,
-    ("cable", 3): FaultMode.CHANGED_HOST_KEY,
-}
+
+class _Fault(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    operator: str
+    index: int = Field(ge=0)
+    fault: FaultMode
+
+
+class _FleetPlan(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    operators: dict[str, tuple[str, ...]]
+    faults: tuple[_Fault, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> _FleetPlan:
+        for operator, platforms in self.operators.items():
+            if operator not in OPERATOR_CODES:
+                raise ValueError(f"unknown operator {operator!r}")
+            unknown = sorted(set(platforms) - set(FAMILIES))
+            if unknown:
+                raise ValueError(f"{operator}: platforms without a lab profile: {', '.join(unknown)}")
+        for fault in self.faults:
+            if fault.index >= len(self.operators.get(fault.operator, ())):
+                raise ValueError(f"fault {fault.fault.value}: no device {fault.operator}[{fault.index}]")
+        return self
+
+
+@cache
+def _fleet_plan() -> _FleetPlan:
+    raw = YAML(typ="safe", pure=True).load(FLEET_FILE.read_text(encoding="utf-8"))
+    return _FleetPlan.model_validate(raw)
 
 
 def _yaml() -> YAML:
@@ -143,7 +142,9 @@ def default_fleet(passwords: Mapping[str, str]) -> list[FleetDevice]:
     """The demo fleet: 32 devices; about half carry one or two non-compliance variants."""
     fleet: list[FleetDevice] = []
     counter = 0
-    for operator, platforms in _PLAN.items():
+    plan = _fleet_plan()
+    faults = {(f.operator, f.index): f.fault for f in plan.faults}
+    for operator, platforms in plan.operators.items():
         for i, platform in enumerate(platforms):
             role = FAMILIES[platform][1]
             names = sorted(load_variants().get(platform, {}))
@@ -155,7 +156,7 @@ def default_fleet(passwords: Mapping[str, str]) -> list[FleetDevice]:
                     chosen.append(names[(counter + 1) % len(names)])
             counter += 1
             name = f"{OPERATOR_CODES[operator].lower()}-{role.replace('edge5g', 'csr')}-{i + 1:02d}"
-            fault = _FAULTS.get((operator, i), FaultMode.NONE)
+            fault = faults.get((operator, i), FaultMode.NONE)
             site = f"jx-{operator}-site{(i % 3) + 1}"
             fleet.append(
                 _device(
@@ -166,8 +167,10 @@ def default_fleet(passwords: Mapping[str, str]) -> list[FleetDevice]:
 
 
 def bench_fleet(size: int, password: str) -> list[FleetDevice]:
-    """``size`` healthy devices cycling through the platforms and operators (for ``make bench``)."""
-    platforms = list(FAMILIES)
+    """``size`` healthy devices cycling through the demo fleet's platforms and the operators
+    (for ``make bench``)."""
+    used = {p for platforms in _fleet_plan().operators.values() for p in platforms}
+    platforms = [p for p in FAMILIES if p in used]
     operators = list(OPERATOR_CODES)
     out = []
     for i in range(size):

@@ -8,15 +8,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
-LAB_PLATFORMS: tuple[str, ...] = (
-    "huawei_smartax",
-    "zte_zxa10",
-    "huawei_vrp",
-    "zte_zxros",
-    "cisco_xr",
-    "huawei_ont",
-)
-"""secaudit platforms the lab can simulate (the ones with a netmiko driver)."""
+from secaudit.platforms import lab_platforms
+
+LAB_PLATFORMS: tuple[str, ...] = tuple(spec.name.value for spec in lab_platforms())
+"""secaudit platforms the lab can simulate (those whose spec has a lab profile), in registry order."""
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 
@@ -39,7 +34,7 @@ class FaultMode(StrEnum):
     ``DeviceSpec.fault_command``, or to every command with a canned output when it is ``None``:
     ``hang_after_login`` with a ``fault_command`` hangs when that command arrives;
     ``slow_think`` delays the answer by ``think_time_s``; ``pager_left_on`` ignores the paging-off
-    command (no effect on ``huawei_ont``, which has no pager).
+    command (no effect on a platform without a pager, such as the Huawei ONT CLI).
     """
 
     NONE = "none"

@@ -1,21 +1,20 @@
 """Per-platform CLI behaviour of the simulated devices, as data.
 
-Prompts follow what netmiko's unmodified drivers expect (collection notes §2b and §7). Every
-shape here is an emulation, not a capture: check it against a lab device before trusting it
-(same rule as the ``[I]`` marker in the baseline catalogue).
+Each platform's :class:`~secaudit.platforms.base.CliProfile` lives in its own platform module
+(``PlatformSpec.lab``); this module serves them to the shell. Prompts follow what netmiko's
+unmodified drivers expect (``docs/collection-notes.md`` §2b and §7). Every shape is an emulation,
+not a capture: check it against a lab device before trusting it (same rule as the ``[I]`` marker
+in ``docs/baseline-catalogue.md``).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 
-HUAWEI_ERROR = "Error: Unrecognized command found at '^' position."
-ZTE_ERROR = "%Error 20200: Invalid command."
-XR_ERROR = "% Invalid input detected at '^' marker."
-ONT_ERROR = "ERROR::Command is not existed"
+from secaudit.platforms import lab_platforms
+from secaudit.platforms.base import CliProfile
 
 CONFIG_COMMANDS = frozenset(
     {"system-view", "sys", "configure", "config", "conf", "configure terminal", "config terminal", "conf t"}
@@ -23,100 +22,10 @@ CONFIG_COMMANDS = frozenset(
 """Commands that enter configuration mode. Every simulated device refuses them: the auditor is
 read-only, and a test can prove it never tries (they are still recorded)."""
 
-
-@dataclass(frozen=True, slots=True)
-class CliProfile:
-    """How one platform's CLI looks and reacts.
-
-    Prompts are templates over ``{name}`` (``DeviceSpec.hostname_prompt``). Command names are
-    matched case-insensitively; ``paging_off`` is a set of exact lower-case commands, plus
-    ``paging_off_prefix`` followed by a number (SmartAX ``scroll 512``).
-    """
-
-    user_prompt: str
-    error: str
-    logout: tuple[str, ...]
-    paging_off: tuple[str, ...] = ()
-    paging_off_prefix: str | None = None
-    pager: str | None = None
-    page_lines: int = 24
-    enable_prompt: str | None = None
-    enable_command: str | None = None
-    enable_password: bool = False
-    disable_command: str | None = None
-    caret: bool = True
-    accepted: tuple[str, ...] = ()
-    logout_confirm: str | None = None
-    smart_mode: bool = False
-    answer_suffix: str | None = None
-
-
 PROFILES: Mapping[str, CliProfile] = MappingProxyType(
-    {
-        "huawei_smartax": CliProfile(
-            user_prompt="{name}>",
-            enable_prompt="{name}#",
-            enable_command="enable",
-            disable_command="disable",
-            error=HUAWEI_ERROR,
-            logout=("quit", "logout"),
-            logout_confirm="Are you sure to log out? (y/n)[n]:",
-            paging_off=("scroll",),
-            paging_off_prefix="scroll ",
-            pager="---- More ( Press 'Q' to break ) ----",
-            accepted=("infoswitch cli off", "undo alarm output all"),
-            smart_mode=True,
-        ),
-        "zte_zxa10": CliProfile(
-            user_prompt="{name}>",
-            enable_prompt="{name}#",
-            enable_command="enable",
-            enable_password=True,
-            disable_command="disable",
-            error=ZTE_ERROR,
-            caret=False,
-            logout=("exit", "quit"),
-            paging_off=("terminal length 0",),
-            pager=" --More-- ",
-        ),
-        "zte_zxros": CliProfile(
-            user_prompt="{name}>",
-            enable_prompt="{name}#",
-            enable_command="enable",
-            disable_command="disable",
-            error=ZTE_ERROR,
-            caret=False,
-            logout=("exit", "quit"),
-            paging_off=("terminal length 0",),
-            pager=" --More-- ",
-        ),
-        "huawei_vrp": CliProfile(
-            user_prompt="<{name}>",
-            error=HUAWEI_ERROR,
-            logout=("quit",),
-            paging_off=("screen-length 0 temporary",),
-            pager="  ---- More ----",
-        ),
-        "cisco_xr": CliProfile(
-            user_prompt="RP/0/RSP0/CPU0:{name}#",
-            error=XR_ERROR,
-            logout=("exit", "logout"),
-            paging_off=("terminal length 0",),
-            pager=" --More-- ",
-            accepted=("terminal width 511",),
-        ),
-        "huawei_ont": CliProfile(
-            user_prompt="WAP>",
-            enable_prompt="SU_WAP>",
-            enable_command="su",
-            disable_command="quit",
-            error=ONT_ERROR,
-            caret=False,
-            logout=("logout", "quit", "exit"),
-            answer_suffix="success!",
-        ),
-    }
+    {spec.name.value: spec.lab.cli for spec in lab_platforms() if spec.lab is not None}
 )
+"""Platform name -> CLI profile, for every platform the lab simulates (from the registry)."""
 
 
 def get_profile(platform: str) -> CliProfile:
@@ -125,10 +34,10 @@ def get_profile(platform: str) -> CliProfile:
     Examples:
         >>> get_profile("huawei_vrp").user_prompt.format(name="NE40E-GW1")
         '<NE40E-GW1>'
-        >>> get_profile("fiberhome_an")
+        >>> get_profile("huawei_ont_xml")
         Traceback (most recent call last):
         ...
-        KeyError: "no lab profile for platform 'fiberhome_an'"
+        KeyError: "no lab profile for platform 'huawei_ont_xml'"
     """
     try:
         return PROFILES[platform]
@@ -205,3 +114,16 @@ def pager_erase(pager: str) -> str:
     """
     n = len(pager)
     return f"\x1b[{n}D{' ' * n}\x1b[{n}D"
+
+
+__all__ = [
+    "CONFIG_COMMANDS",
+    "PROFILES",
+    "CliProfile",
+    "answer_lines",
+    "error_lines",
+    "garbage",
+    "get_profile",
+    "is_paging_off",
+    "pager_erase",
+]

@@ -231,7 +231,8 @@ class Lab:
                     log.debug("accept failed: %s", exc)
                     continue
                 conn.setblocking(True)
-                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # collection notes §7.1
+                # Nagle + delayed ACK cost 44 ms per round trip (docs/collection-notes.md §7.1)
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 dev = cast(_Device, key.data)
                 thread = threading.Thread(
                     target=self._serve, args=(dev, conn), name=f"lab-{dev.spec.name}", daemon=True

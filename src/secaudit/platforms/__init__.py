@@ -1,4 +1,9 @@
-"""The closed platform registry: every ``Platform`` member has exactly one ``PlatformSpec``."""
+"""The closed platform registry: every ``Platform`` member has exactly one ``PlatformSpec``.
+
+One module per platform (``secaudit.platforms.<platform>``, holding ``PLATFORM``); this registry
+lists them in the order reports, schemas and the lab use. Everything else derives its platform
+lists from :data:`PLATFORMS` (``docs/add-a-platform.md``).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,15 @@ from secaudit.models.enums import Platform
 from secaudit.platforms import (
     cisco_xr,
     fiberhome_an,
-    gateway_xml,
     huawei_ont,
+    huawei_ont_xml,
     huawei_smartax,
     huawei_vrp,
+    zte_ont_xml,
     zte_zxa10,
     zte_zxros,
 )
-from secaudit.platforms.base import PlatformSpec
+from secaudit.platforms.base import CliProfile, LabProfile, PlatformSpec, RemediationRules
 
 PLATFORMS: dict[Platform, PlatformSpec] = {
     spec.name: spec
@@ -25,8 +31,8 @@ PLATFORMS: dict[Platform, PlatformSpec] = {
         zte_zxros.PLATFORM,
         cisco_xr.PLATFORM,
         huawei_ont.PLATFORM,
-        gateway_xml.HUAWEI_ONT_XML,
-        gateway_xml.ZTE_ONT_XML,
+        huawei_ont_xml.PLATFORM,
+        zte_ont_xml.PLATFORM,
         fiberhome_an.PLATFORM,
     )
 }
@@ -50,4 +56,22 @@ def get_platform(name: str) -> PlatformSpec:
         raise UnknownPlatformError(f"unknown platform {name!r} (known: {known})") from None
 
 
-__all__ = ["PLATFORMS", "PlatformSpec", "get_platform"]
+def lab_platforms() -> tuple[PlatformSpec, ...]:
+    """The platforms the device lab simulates (those with a lab profile), in registry order.
+
+    Examples:
+        >>> [spec.name.value for spec in lab_platforms()][:2]
+        ['huawei_smartax', 'zte_zxa10']
+    """
+    return tuple(spec for spec in PLATFORMS.values() if spec.lab is not None)
+
+
+__all__ = [
+    "PLATFORMS",
+    "CliProfile",
+    "LabProfile",
+    "PlatformSpec",
+    "RemediationRules",
+    "get_platform",
+    "lab_platforms",
+]

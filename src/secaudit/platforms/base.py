@@ -1,13 +1,94 @@
-"""A platform is data: prompts, markers and the names other libraries use for it."""
+"""A platform is data: prompts, markers, the names other libraries use for it, and the tables the
+remediation driver and the device lab read.
+
+Everything secaudit knows about one platform lives in that platform's module under
+``secaudit.platforms`` as one :class:`PlatformSpec`; the collectors, the parser, the remediation
+driver and the lab read these fields and never name a platform themselves
+(``tests/test_platform_registry.py`` enforces it; ``docs/add-a-platform.md`` is the recipe).
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 from secaudit.models.enums import Platform, Role
 
 ConfigLayout = Literal["indented", "smartax_sections", "zte_sections", "xml"]
+
+
+@dataclass(frozen=True, slots=True)
+class RemediationRules:
+    """The platform's table for the remediation driver (:mod:`secaudit.remediate.driver`).
+
+    Only platforms with a real hier_config driver have one: their fixes are computed as a minimal
+    change against the running configuration; every other platform gets the controls' own lines.
+    The negation prefix (``undo `` / ``no ``) is hier_config's driver's own.
+
+    * ``config_mode``: how an engineer enters and leaves configuration mode (plan header).
+    * ``exec_commands``: one-off commands a control's remediation may hold (``save``, key
+      generation): not configuration lines, listed after the configuration, never rolled back.
+    * ``keep_sections``: hardware or always-present sections (``interface``, ``slot``, ``line``):
+      a rollback never removes them whole (``undo slot 1``), it undoes their lines.
+    * ``default_on``: platform defaults that are on and not displayed: a rollback never negates
+      them (rolling back ``info-center enable`` would switch logging off).
+    * ``single_value_settings``: settings that hold one value, so configuring one form replaces
+      the other (hier_config's idempotent commands). One regex per level; a regex with groups keys
+      the setting by its groups (``^(telnet server) (enable|disable)`` makes both forms one
+      setting, ``^(ntp-service unicast-server \\S+)`` one setting per server), a regex without
+      groups by its whole match. Every line is also one setting with its own negation.
+    """
+
+    config_mode: str
+    exec_commands: re.Pattern[str]
+    keep_sections: re.Pattern[str]
+    default_on: frozenset[str] = frozenset()
+    single_value_settings: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CliProfile:
+    """How the platform's CLI looks and reacts in the device lab (:mod:`secaudit.lab.shell`).
+
+    Prompts are templates over ``{name}`` (``DeviceSpec.hostname_prompt``). Command names are
+    matched case-insensitively; ``paging_off`` is a set of exact lower-case commands, plus
+    ``paging_off_prefix`` followed by a number (SmartAX ``scroll 512``). Every shape is an
+    emulation of what netmiko's unmodified drivers expect (``docs/collection-notes.md`` §2b and
+    §7), not a capture: check it against a lab device before trusting it.
+    """
+
+    user_prompt: str
+    error: str
+    logout: tuple[str, ...]
+    paging_off: tuple[str, ...] = ()
+    paging_off_prefix: str | None = None
+    pager: str | None = None
+    page_lines: int = 24
+    enable_prompt: str | None = None
+    enable_command: str | None = None
+    enable_password: bool = False
+    disable_command: str | None = None
+    caret: bool = True
+    accepted: tuple[str, ...] = ()
+    logout_confirm: str | None = None
+    smart_mode: bool = False
+    answer_suffix: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LabProfile:
+    """How the embedded device lab simulates the platform.
+
+    The canned outputs of a hardened device are ``src/secaudit/lab/data/<platform>/<slug>.txt``
+    (one folder per platform that has a lab profile; :mod:`secaudit.lab.fleetdata`). ``family``
+    is the inventory group the lab writes for the platform's devices and ``model`` the model they
+    report.
+    """
+
+    cli: CliProfile
+    family: str
+    model: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +99,11 @@ class PlatformSpec:
     no driver). ``config_end_marker`` is the line that closes a complete running configuration
     (``return``, ``end``); completeness is judged by structure in
     :mod:`secaudit.platforms.frame` (XML exports: well-formed; ZTE: sections closed).
+    ``enable_before_commands``: the live collector enters privileged mode (netmiko ``enable()``)
+    before the session set-up: the evidence commands need it, or the netmiko driver's disconnect
+    from user mode is slow (ZTE: 10 s, ``docs/collection-notes.md`` §7.3).
+    ``remediation`` is the remediation driver's table (``None``: template fixes only) and ``lab``
+    the device lab's profile (``None``: the lab does not simulate the platform).
     """
 
     name: Platform
@@ -36,3 +122,6 @@ class PlatformSpec:
     comment_prefixes: tuple[str, ...] = ("#",)
     read_only_prefixes: tuple[str, ...] = ()
     offline_only: bool = False
+    enable_before_commands: bool = False
+    remediation: RemediationRules | None = None
+    lab: LabProfile | None = None

@@ -1,7 +1,7 @@
 """Huawei ONT/HGW local CLI (HG8245, EG8145). Answers end with ``success!``."""
 
 from secaudit.models.enums import Platform, Role
-from secaudit.platforms.base import PlatformSpec
+from secaudit.platforms.base import CliProfile, LabProfile, PlatformSpec
 
 PLATFORM = PlatformSpec(
     name=Platform.HUAWEI_ONT,
@@ -16,4 +16,18 @@ PLATFORM = PlatformSpec(
     config_end_marker=None,
     failure_markers=("ERROR::", "Error:", "Unknown command"),
     read_only_prefixes=("display ",),
+    lab=LabProfile(
+        cli=CliProfile(
+            user_prompt="WAP>",
+            enable_prompt="SU_WAP>",
+            enable_command="su",
+            disable_command="quit",
+            error="ERROR::Command is not existed",
+            caret=False,
+            logout=("logout", "quit", "exit"),
+            answer_suffix="success!",
+        ),
+        family="huawei_gateway",
+        model="HG8245H",
+    ),
 )

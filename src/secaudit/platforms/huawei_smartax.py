@@ -1,7 +1,7 @@
 """Huawei SmartAX MA5800 / MA5600T OLT (MMI-style CLI, sectioned configuration)."""
 
 from secaudit.models.enums import Platform, Role
-from secaudit.platforms.base import PlatformSpec
+from secaudit.platforms.base import CliProfile, LabProfile, PlatformSpec
 
 PLATFORM = PlatformSpec(
     name=Platform.HUAWEI_SMARTAX,
@@ -15,8 +15,27 @@ PLATFORM = PlatformSpec(
     config_layout="smartax_sections",
     config_end_marker="return",
     # netmiko's HuaweiSmartAXSSH already sends `undo smart`, `infoswitch cli OFF` and `scroll`;
-    # asynchronous alarms corrupt output, so they are silenced for the session (catalogue section 1).
+    # asynchronous alarms corrupt output, so they are silenced for the session
+    # (docs/baseline-catalogue.md section 1).
     session_setup=("undo alarm output all",),
     pager_markers=("---- More", "--More--", "{ <cr>||<K> }"),
     read_only_prefixes=("display ",),
+    lab=LabProfile(
+        cli=CliProfile(
+            user_prompt="{name}>",
+            enable_prompt="{name}#",
+            enable_command="enable",
+            disable_command="disable",
+            error="Error: Unrecognized command found at '^' position.",
+            logout=("quit", "logout"),
+            logout_confirm="Are you sure to log out? (y/n)[n]:",
+            paging_off=("scroll",),
+            paging_off_prefix="scroll ",
+            pager="---- More ( Press 'Q' to break ) ----",
+            accepted=("infoswitch cli off", "undo alarm output all"),
+            smart_mode=True,
+        ),
+        family="huawei_olt",
+        model="MA5800-X7",
+    ),
 )

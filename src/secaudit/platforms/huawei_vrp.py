@@ -1,7 +1,58 @@
 """Huawei VRP routers: ATN 910, NE40E, CE (VRP5 and VRP8 syntax)."""
 
+import re
+
 from secaudit.models.enums import Platform, Role
-from secaudit.platforms.base import PlatformSpec
+from secaudit.platforms.base import CliProfile, LabProfile, PlatformSpec, RemediationRules
+
+#: Settings the controls' remediation touches that hold one value (see ``RemediationRules``): on
+#: VRP ``user-password complexity-check`` also replaces a displayed ``undo user-password
+#: complexity-check``.
+SINGLE_VALUE_SETTINGS: tuple[tuple[str, ...], ...] = (
+    (r"^(clock timezone)(?: |$)",),
+    (r"^ospf ", r"^area ", r"^(authentication-mode)(?: |$)"),
+    (r"^(info-center timestamp \S+)(?: |$)",),
+    (r"^(info-center loghost source)(?: |$)",),
+    (r"^(info-center source \S+ channel \S+ log level)(?: |$)",),
+    (r"^(info-center source \S+ channel \S+ log state)(?: |$)",),
+    (r"^(telnet(?: ipv6)? server) (?:enable|disable)$",),
+    (r"^(ssh server (?:cipher|hmac|key-exchange|dh-exchange min-len))(?: |$)",),
+    (r"^(header (?:login|shell))(?: |$)",),
+    (r"^(snmp-agent trap source)(?: |$)",),
+    (r"^(snmp-agent sys-info version)(?: |$)",),
+    (r"^snmp-agent community (?:read |write )?(?:cipher )?(\S+)(?: |$)",),
+    (r"^(snmp-agent group v3 \S+)(?: |$)",),
+    (r"^(snmp-agent usm-user v3 \S+ (?:group|authentication-mode|privacy-mode))(?: |$)",),
+    (r"^(ntp-service source-interface)(?: |$)",),
+    (r"^(ntp-service unicast-server \S+)(?: |$)",),
+    (r"^(ntp-service authentication-keyid \d+)(?: |$)",),
+    (r"^(set save-configuration)(?: |$)",),
+    (r"^(user-password min-len)(?: |$)",),
+    (r"^aaa$", r"^(user-password min-len)(?: |$)"),
+    (r"^aaa$", r"^(local-aaa-user wrong-password)(?: |$)"),
+    (r"^aaa$", r"^(remote-aaa-user authen-fail)(?: |$)"),
+    (r"^aaa$", r"^(local-user \S+ (?:password|level|service-type))(?: |$)"),
+    (
+        r"^aaa$",
+        r"^(?:authentication|authorization|accounting|recording)-scheme ",
+        r"^(authentication-mode|authorization-mode|accounting-mode|recording-mode)(?: |$)",
+    ),
+    (r"^aaa$", r"^authorization-scheme ", r"^(authorization-cmd \d+)(?: |$)"),
+    (
+        r"^aaa$",
+        r"^domain ",
+        r"^(authentication-scheme|authorization-scheme|accounting-scheme|hwtacacs-server)(?: |$)",
+    ),
+    (r"^aaa$", r"^local-aaa-user password policy ", r"^(password expire)(?: |$)"),
+    (r"^aaa$", r"^local-aaa-user password policy ", r"^(password history record number)(?: |$)"),
+    (r"^user-interface ", r"^(idle-timeout)(?: |$)"),
+    (r"^user-interface ", r"^(authentication-mode)(?: |$)"),
+    (r"^user-interface ", r"^(protocol inbound)(?: |$)"),
+    (r"^user-interface ", r"^(user privilege level)(?: |$)"),
+    (r"^user-interface ", r"^(acl(?: ipv6)?) \S+ inbound$"),
+    (r"^interface ", r"^(ip binding vpn-instance)(?: |$)"),
+    (r"^interface ", r"^(ip address) \S+ \S+$"),
+)
 
 PLATFORM = PlatformSpec(
     name=Platform.HUAWEI_VRP,
@@ -17,4 +68,22 @@ PLATFORM = PlatformSpec(
     pager_markers=("---- More", "--More--"),
     comment_prefixes=("#", "!"),
     read_only_prefixes=("display ",),
+    remediation=RemediationRules(
+        config_mode="enter with 'system-view'; VRP8: 'commit' before leaving; leave with 'return'",
+        exec_commands=re.compile(r"^(save|(rsa|dsa|ecc) local-key-pair create|display|reset)\b"),
+        keep_sections=re.compile(r"^(interface|slot|user-interface) "),
+        default_on=frozenset({"info-center enable", "user-security-policy enable"}),
+        single_value_settings=SINGLE_VALUE_SETTINGS,
+    ),
+    lab=LabProfile(
+        cli=CliProfile(
+            user_prompt="<{name}>",
+            error="Error: Unrecognized command found at '^' position.",
+            logout=("quit",),
+            paging_off=("screen-length 0 temporary",),
+            pager="  ---- More ----",
+        ),
+        family="huawei_edge",
+        model="ATN 910C-B",
+    ),
 )

@@ -1,7 +1,7 @@
 """ZTE ZXA10 C300/C600 OLT (driven through netmiko's zte_zxros driver; CLI differs from ZXROS)."""
 
 from secaudit.models.enums import Platform, Role
-from secaudit.platforms.base import PlatformSpec
+from secaudit.platforms.base import CliProfile, LabProfile, PlatformSpec
 
 PLATFORM = PlatformSpec(
     name=Platform.ZTE_ZXA10,
@@ -16,4 +16,22 @@ PLATFORM = PlatformSpec(
     config_end_marker="end",
     comment_prefixes=("!",),
     read_only_prefixes=("show ",),
+    # the zte_zxros driver's disconnect from user mode costs 10 s (docs/collection-notes.md §7.3)
+    enable_before_commands=True,
+    lab=LabProfile(
+        cli=CliProfile(
+            user_prompt="{name}>",
+            enable_prompt="{name}#",
+            enable_command="enable",
+            enable_password=True,
+            disable_command="disable",
+            error="%Error 20200: Invalid command.",
+            caret=False,
+            logout=("exit", "quit"),
+            paging_off=("terminal length 0",),
+            pager=" --More-- ",
+        ),
+        family="zte_olt",
+        model="C600",
+    ),
 )

@@ -1,7 +1,7 @@
 """ZTE ZXCTN cell-site routers (ZXROS)."""
 
 from secaudit.models.enums import Platform, Role
-from secaudit.platforms.base import PlatformSpec
+from secaudit.platforms.base import CliProfile, LabProfile, PlatformSpec
 
 PLATFORM = PlatformSpec(
     name=Platform.ZTE_ZXROS,
@@ -16,4 +16,21 @@ PLATFORM = PlatformSpec(
     config_end_marker="end",
     comment_prefixes=("!",),
     read_only_prefixes=("show ",),
+    # the zte_zxros driver's disconnect from user mode costs 10 s (docs/collection-notes.md §7.3)
+    enable_before_commands=True,
+    lab=LabProfile(
+        cli=CliProfile(
+            user_prompt="{name}>",
+            enable_prompt="{name}#",
+            enable_command="enable",
+            disable_command="disable",
+            error="%Error 20200: Invalid command.",
+            caret=False,
+            logout=("exit", "quit"),
+            paging_off=("terminal length 0",),
+            pager=" --More-- ",
+        ),
+        family="zte_edge",
+        model="ZXCTN 6120H-S",
+    ),
 )

@@ -1,9 +1,9 @@
-"""Offline gateway configuration exports (decrypted XML from an ACS or backup)."""
+"""Huawei ONT ``hw_ctree.xml`` configuration export (decrypted XML from an ACS or backup)."""
 
 from secaudit.models.enums import Platform, Role
 from secaudit.platforms.base import PlatformSpec
 
-HUAWEI_ONT_XML = PlatformSpec(
+PLATFORM = PlatformSpec(
     name=Platform.HUAWEI_ONT_XML,
     display="Huawei ONT hw_ctree.xml export",
     default_role=Role.GATEWAY,
@@ -14,22 +14,6 @@ HUAWEI_ONT_XML = PlatformSpec(
     config_command="hw_ctree.xml",
     config_layout="xml",
     config_end_marker=None,  # complete = well-formed XML (root InternetGatewayDevice in real exports)
-    failure_markers=(),
-    pager_markers=(),
-    offline_only=True,
-)
-
-ZTE_ONT_XML = PlatformSpec(
-    name=Platform.ZTE_ONT_XML,
-    display="ZTE ONT db_user_cfg.xml export",
-    default_role=Role.GATEWAY,
-    models=("F660", "F670L"),
-    netmiko_device_type=None,
-    ntc_platform=None,
-    hconfig_platform="GENERIC",
-    config_command="db_user_cfg.xml",
-    config_layout="xml",
-    config_end_marker=None,  # complete = well-formed XML
     failure_markers=(),
     pager_markers=(),
     offline_only=True,
