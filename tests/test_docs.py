@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import CHECKS, ROOT
 
@@ -29,3 +31,95 @@ def test_controls_doc_is_current() -> None:
     assert (ROOT / "docs" / "controls.md").read_text(encoding="utf-8") == header + _cli(
         "checks", "list", "--format", "markdown"
     ), "docs/controls.md is stale (see its header)"
+
+
+# --- the maps stay true --------------------------------------------------------------------------
+
+SRC = ROOT / "src" / "secaudit"
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+# Part B of architecture.md quotes the anchor projects; their paths start with these names.
+UPSTREAM = ("nornir/", "scrapli/", "hier_config/", "ntc_templates/", "netmiko/", "prowler/", "netutils/")
+TREE_LINE = re.compile(r"^(\s*)([\w.-]+/?)(?:\s|$)")
+
+
+def _part_a() -> str:
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    assert "\n## Part B" in text, "docs/architecture.md: the as-built part A ends at '## Part B'"
+    return text.split("\n## Part B", 1)[0]
+
+
+def _tree_block(text: str) -> list[str]:
+    """The lines of the ```tree block of part A (the as-built layout of src/secaudit)."""
+    match = re.search(r"```tree\n(.*?)```", text, re.DOTALL)
+    assert match, "docs/architecture.md: part A needs a ```tree block of src/secaudit"
+    return match.group(1).splitlines()
+
+
+def _tree_modules(lines: list[str]) -> set[str]:
+    """Module paths (relative to src/secaudit) named by an indented tree: 2 spaces per level."""
+    found: set[str] = set()
+    stack: list[str] = []
+    for line in lines:
+        m = TREE_LINE.match(line)
+        if not m or not line.strip():
+            continue
+        depth = len(m.group(1)) // 2
+        name = m.group(2)
+        del stack[depth:]
+        if name.endswith("/"):
+            stack.append(name)
+        else:
+            found.add("".join(stack) + name)
+    return found
+
+
+def test_architecture_tree_is_the_tree() -> None:
+    named = _tree_modules(_tree_block(_part_a()))
+    real = {p.relative_to(SRC).as_posix() for p in SRC.rglob("*.py")}
+    assert not named - real, f"docs/architecture.md names modules that do not exist: {sorted(named - real)}"
+    assert not real - named, f"docs/architecture.md does not name these modules: {sorted(real - named)}"
+
+
+def test_architecture_names_only_existing_modules() -> None:
+    """Every ``x/y.py`` named anywhere in architecture.md exists (anchor-project paths excepted)."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    missing = []
+    for m in re.finditer(r"`([\w./-]+\.py)`", text):
+        token = m.group(1)
+        if token.startswith(UPSTREAM):
+            continue
+        candidates = [ROOT / token, SRC / token, ROOT / "src" / token, ROOT / "tests" / token]
+        if not any(c.exists() for c in candidates):
+            missing.append(token)
+    assert not missing, f"docs/architecture.md names files that do not exist: {sorted(set(missing))}"
+
+
+DOC_CITATION = re.compile(r"(?<![\w/.-])((?:docs/|\.\./)?[\w-]+\.md)\b")
+OUTPUT_FILES = {"report.md"}  # what secaudit writes, not a document it cites
+BARE_CITATION = re.compile(
+    r"(?<!docs/)\b(collection[- ]notes|signing[- ]notes|what[- ]users[- ]ask|baseline[- ]catalogue)"
+    r"\b(?!\.md)",
+    re.IGNORECASE,
+)
+
+
+def _sources() -> list[Path]:
+    files = [*SRC.rglob("*.py"), *SRC.rglob("*.textfsm"), *(ROOT / "tests").rglob("*.py")]
+    files += [*(ROOT / "checks").rglob("*.yaml")]
+    return sorted(files)
+
+
+def test_citations_point_into_the_repository() -> None:
+    """Docstrings, comments and control notes cite only documents that are in this repository."""
+    problems = []
+    for path in _sources():
+        text = path.read_text(encoding="utf-8")
+        for m in DOC_CITATION.finditer(text):
+            token = m.group(1)
+            if token in OUTPUT_FILES:
+                continue
+            if token.startswith("../") or not ((ROOT / token).is_file() or (ROOT / "docs" / token).is_file()):
+                problems.append(f"{path.relative_to(ROOT)}: cites {token}, which is not in the repository")
+        for m in BARE_CITATION.finditer(text):
+            problems.append(f"{path.relative_to(ROOT)}: '{m.group(1)}' without its path (docs/<name>.md)")
+    assert not problems, "\n".join(problems)

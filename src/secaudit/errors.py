@@ -1,4 +1,4 @@
-"""One exception root, one leaf per stage (see docs/architecture.md, section 2.5).
+"""One exception root, one leaf per stage (docs/architecture.md, A.6 Errors).
 
 Per-host problems during a run never raise: they become evidence states and ``error`` findings.
 """

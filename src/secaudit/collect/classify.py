@@ -1,5 +1,5 @@
 """Classify collection failures. netmiko's exceptions are coarse (almost everything at connect time
-is ``NetmikoTimeoutException``); the root cause is in the exception chain (collection notes §7.7).
+is ``NetmikoTimeoutException``); the root cause is in the exception chain (docs/collection-notes.md §7.7).
 """
 
 from __future__ import annotations

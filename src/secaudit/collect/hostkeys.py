@@ -1,6 +1,6 @@
 """Host-key enrolment and per-host known_hosts files (strict checking, fail closed).
 
-One file per host keeps paramiko's O(n^2) known_hosts loading cheap (collection notes §7.9).
+One file per host keeps paramiko's O(n^2) known_hosts loading cheap (docs/collection-notes.md §7.9).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Several collector processes: one Python process tops out near 20-24 devices/s (GIL-bound,
-collection notes §6), so large fleets are split into chunks collected and evaluated by a process
+docs/collection-notes.md §6), so large fleets are split into chunks collected and evaluated by a process
 pool. Each worker runs the same Nornir + netmiko collector, writes each host's evidence to the
 shared store as soon as it is done, and evaluates the host with the evaluator it is given (the
 pipeline's own, passed as a picklable callable: the collect stage does not import the pipeline).

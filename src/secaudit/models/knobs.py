@@ -1,4 +1,4 @@
-"""Typed policy thresholds (catalogue section 0). Profiles and operators may override them."""
+"""Typed policy thresholds (docs/baseline-catalogue.md §0). Profiles and operators may override them."""
 
 from __future__ import annotations
 

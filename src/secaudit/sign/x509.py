@@ -1,4 +1,4 @@
-"""Auditor identities as X.509 certificates (the ``ecdsa-x509`` suite), trust stores and chain checks.
+"""Auditor identities as X.509 certificates (the ``ecdsa-x509`` suite); trust is in :mod:`.trust`.
 
 An identity is an ECDSA P-256 private key (PKCS#8 PEM, mode 0600, optionally encrypted) plus a
 certificate: self-signed from :func:`generate_identity`, or issued by an organisation CA and loaded
