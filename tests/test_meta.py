@@ -8,7 +8,7 @@ from secaudit.evaluate.loader import load_catalogue, required_kinds
 from secaudit.models.enums import Platform
 from secaudit.platforms import PLATFORMS
 
-from conftest import CHECKS
+from conftest import CHECKS, ROOT
 from fixtures import CONTROLS_DIR, discover
 
 
@@ -50,3 +50,14 @@ def test_platform_registry_is_closed_and_consistent() -> None:
         from hier_config import Platform as HPlatform
 
         assert spec.hconfig_platform in HPlatform.__members__
+
+
+def test_no_source_module_over_500_lines() -> None:
+    """Modules stay small enough to own one job (issue 11); split a module before it grows past 500."""
+    src = ROOT / "src" / "secaudit"
+    sizes = {
+        p.relative_to(src).as_posix(): len(p.read_text(encoding="utf-8").splitlines())
+        for p in src.rglob("*.py")
+    }
+    big = {name: n for name, n in sizes.items() if n > 500}
+    assert not big, f"modules over 500 lines: {big}"

@@ -1,0 +1,120 @@
+"""The pipeline owns a run: in-process runs equal CLI runs, and a new collector plugs in unchanged."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from secaudit.collect.base import Collector, Plan
+from secaudit.collect.offline import OfflineCollector
+from secaudit.errors import ConfigurationError
+from secaudit.models.enums import EvidenceSource
+from secaudit.models.evidence import HostEvidence
+from secaudit.models.finding import RunResult
+from secaudit.models.target import Target
+from secaudit.pipeline.run import AuditRequest, run
+from secaudit.sign.keys import generate_keypair
+
+from conftest import CHECKS, EXAMPLES, INVENTORY, TEMPLATES, audit_args
+
+EVIDENCE = EXAMPLES / "evidence"
+
+
+@pytest.fixture(scope="module")
+def key(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    private, _, _ = generate_keypair(tmp_path_factory.mktemp("keys"), "p")
+    return private
+
+
+def _request(key: Path, output: Path, **kw: object) -> AuditRequest:
+    return AuditRequest(
+        key=key,
+        inventory=INVENTORY,
+        offline=EVIDENCE,
+        checks=CHECKS,
+        templates=TEMPLATES,
+        output=output,
+        history_db=output / "h.sqlite3",
+        quiet=True,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _verdicts(result: RunResult) -> dict[tuple[str, str], str]:
+    return {(f.host, f.control_id): f.status.value for f in result.findings}
+
+
+def _bundle_verdicts(run_dir: Path) -> dict[tuple[str, str], str]:
+    out: dict[tuple[str, str], str] = {}
+    for doc in run_dir.glob("*/findings.json"):
+        for f in json.loads(doc.read_text(encoding="utf-8"))["findings"]:
+            out[(f["host"], f["control_id"])] = f["status"]
+    return out
+
+
+def test_in_process_run_equals_the_cli_run(key: Path, tmp_path: Path) -> None:
+    outcome = run(_request(key, tmp_path / "in"))
+    assert outcome.exit_code == 3  # the examples hold unreachable and incomplete hosts
+    assert outcome.run_dir.is_dir() and outcome.run_dir.parent == tmp_path / "in"
+    in_process = _verdicts(outcome.result)
+    assert in_process == _bundle_verdicts(outcome.run_dir)
+    assert len(set(in_process.values())) >= 4  # a real mix of verdicts, not one status
+
+    latest = tmp_path / "LATEST"
+    proc = subprocess.run(
+        [
+            *(sys.executable, "-m", "secaudit"),
+            *audit_args(tmp_path / "cli", evidence=EVIDENCE),
+            *("--key", str(key), "--latest-file", str(latest), "--quiet"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,  # any directory: every path is explicit
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert proc.returncode == outcome.exit_code, proc.stderr
+    assert _bundle_verdicts(Path(latest.read_text().strip())) == in_process
+
+
+class CountingCollector:
+    """A collector written outside secaudit: wraps the offline one and records what it was asked."""
+
+    def __init__(self, inner: OfflineCollector) -> None:
+        self.inner = inner
+        self.asked: list[str] = []
+        self.yielded = 0
+
+    @property
+    def source(self) -> EvidenceSource:
+        return self.inner.source
+
+    def collect(self, targets: tuple[Target, ...], plan: Plan) -> Iterator[HostEvidence]:
+        self.asked = [t.name for t in targets]
+        for host in self.inner.collect(targets, plan):
+            self.yielded += 1
+            yield host
+
+
+def test_a_new_collector_plugs_in_without_touching_the_pipeline(key: Path, tmp_path: Path) -> None:
+    default = run(_request(key, tmp_path / "a"))
+    custom = CountingCollector(OfflineCollector(EVIDENCE))
+    assert isinstance(custom, Collector)
+    plugged = run(_request(key, tmp_path / "b"), collector=custom)
+    assert custom.asked == [t.name for t in plugged.result.targets]
+    assert custom.yielded == len(custom.asked) > 0
+    assert _verdicts(plugged.result) == _verdicts(default.result)
+
+
+def test_bad_request_is_a_clear_error_and_leaves_nothing(key: Path, tmp_path: Path) -> None:
+    missing = dataclasses.replace(_request(key, tmp_path / "out"), offline=tmp_path / "nope")
+    with pytest.raises(ConfigurationError, match="nope: evidence folder not found"):
+        run(missing)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
