@@ -118,3 +118,18 @@ def test_bad_request_is_a_clear_error_and_leaves_nothing(key: Path, tmp_path: Pa
     with pytest.raises(ConfigurationError, match="nope: evidence folder not found"):
         run(missing)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_timings_account_for_the_whole_run(key: Path, tmp_path: Path) -> None:
+    path = tmp_path / "timings.json"
+    outcome = run(_request(key, tmp_path / "t", timings=path))
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc == outcome.timings
+    per = doc["cpu_ms_per_device"]
+    assert set(per) == {"collect", "parse", "evaluate", "remediate", "report", "sign"}
+    assert all(v >= 0 for v in per.values())
+    assert per["parse"] > 0 and per["evaluate"] > 0 and per["report"] > 0 and per["sign"] > 0
+    # the stages and the one-off setup add up to the run's CPU time
+    total = sum(per.values()) * doc["hosts"] / 1000 + doc["setup_cpu_seconds"]
+    assert abs(total - doc["cpu_seconds"]) < 0.05 * doc["cpu_seconds"] + 0.01
+    assert doc["peak_rss_mb"]["main"] > 10

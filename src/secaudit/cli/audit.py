@@ -108,6 +108,10 @@ def run(
     ] = None,
     quiet: Annotated[bool, typer.Option(help="Print only errors (for cron)")] = False,
     log_json: Annotated[bool, typer.Option(help="One JSON line per host and per run on stderr")] = False,
+    timings: Annotated[
+        Path | None,
+        typer.Option(help="Write CPU ms per device per stage, wall time and peak RSS to this JSON file"),
+    ] = None,
 ) -> None:
     """Audit the inventory (live, or --offline) and write signed per-operator and city bundles."""
 
@@ -155,6 +159,7 @@ def run(
             history_db=history_db,
             quiet=quiet,
             log_json=log_json,
+            timings=timings,
         )
         outcome = run_pipeline(request)
         if not quiet:

@@ -23,9 +23,10 @@ from secaudit.models.evidence import HostEvidence
 from secaudit.models.finding import Finding
 from secaudit.models.knobs import Knobs
 from secaudit.models.target import Target
+from secaudit.timing import StageTimes
 
-#: ``(host, controls, knobs) -> findings``: a module-level function, so that it pickles.
-Evaluator = Callable[[HostEvidence, Sequence[Control], Knobs], tuple[Finding, ...]]
+#: ``(host, controls, knobs, times) -> findings``: a module-level function, so that it pickles.
+Evaluator = Callable[[HostEvidence, Sequence[Control], Knobs, StageTimes | None], tuple[Finding, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,7 @@ class ChunkJob:
     controls: tuple[Control, ...]
     knobs: Mapping[str, Knobs]
     evaluator: Evaluator | None = None
+    timed: bool = False
 
 
 def _run_chunk(job: ChunkJob) -> list[HostEvidence]:
@@ -53,12 +55,14 @@ def _run_chunk(job: ChunkJob) -> list[HostEvidence]:
         store.write_host(
             collected.target, collected.evidence, collected.state, collected.detail, collected.collected_at
         )
+        times = StageTimes() if job.timed else None
         findings = (
-            job.evaluator(collected, job.controls, job.knobs[collected.target.operator])
+            job.evaluator(collected, job.controls, job.knobs[collected.target.operator], times)
             if job.evaluator is not None
             else None
         )
-        out.append(replace(collected, findings=findings, stored=True))
+        cpu = dict(times.cpu) if times is not None else None
+        out.append(replace(collected, findings=findings, stored=True, cpu=cpu))
     return out
 
 
@@ -98,6 +102,7 @@ class ShardedCollector:
     controls: tuple[Control, ...] = ()
     knobs: Mapping[str, Knobs] | None = None
     evaluator: Evaluator | None = None
+    timed: bool = False
 
     @property
     def source(self) -> EvidenceSource:
@@ -119,5 +124,6 @@ class ShardedCollector:
             controls=self.controls,
             knobs=self.knobs or {},
             evaluator=self.evaluator,
+            timed=self.timed,
         )
         yield from collect_sharded(job, self.processes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -93,3 +94,4 @@ class HostEvidence:
     findings: tuple[Finding, ...] | None = None  # already evaluated (by a collector worker process)
     stored: bool = False  # the collector already wrote the evidence to the run's store
     remediation: str | None = None  # the rendered remediation plan, when a worker made it
+    cpu: Mapping[str, float] | None = None  # CPU seconds per stage spent on it in a worker process

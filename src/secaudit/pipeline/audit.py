@@ -28,6 +28,7 @@ from secaudit.models.knobs import Knobs
 from secaudit.models.profile import Attestation, Profile, Tailoring, Waiver
 from secaudit.models.target import OperatorInfo, Target
 from secaudit.pipeline.hosts import Policy, evaluate_host, finish_host, remediation_text
+from secaudit.timing import StageTimes, timed
 
 
 def new_run_id(now: datetime) -> str:
@@ -86,11 +87,13 @@ def run_audit(
     store: EvidenceStore | None = None,
     on_host: Callable[[HostEvidence, list[Finding]], None] | None = None,
     remediate: bool = False,
+    times: StageTimes | None = None,
 ) -> Audit:
     """Collect, parse, evaluate and (``remediate``) plan fixes for every target of ``config``.
 
     ``store`` receives each host's evidence as soon as it is collected (unless the collector
-    stored it already); ``on_host`` sees each host with its final findings.
+    stored it already); ``on_host`` sees each host with its final findings; ``times`` receives
+    the CPU time per stage (including what collector worker processes report per host).
     """
     started = config.now()
     run_id = config.run_id or new_run_id(started)
@@ -119,14 +122,20 @@ def run_audit(
         raw = (
             host.findings
             if host.findings is not None
-            else evaluate_host(target, host.evidence, controls, config.knobs(target.operator))
+            else evaluate_host(target, host.evidence, controls, config.knobs(target.operator), times)
         )
-        host_findings = finish_host(host, raw, policy)
+        if times is not None and host.cpu:
+            times.merge(StageTimes(dict(host.cpu)))
+        with timed(times, "evaluate"):
+            host_findings = finish_host(host, raw, policy)
         findings.extend(host_findings)
         if target.platform in census_platforms:
             census_hosts.append((target, host.evidence))
         if remediate:
-            text = host.remediation or remediation_text(host, host_findings, controls_by_id, run_id)
+            text = host.remediation
+            if text is None:
+                with timed(times, "remediate"):
+                    text = remediation_text(host, host_findings, controls_by_id, run_id)
             if text is not None:
                 plans[target.name] = text
         if on_host is not None:

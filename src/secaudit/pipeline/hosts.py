@@ -24,14 +24,22 @@ from secaudit.models.target import Target
 from secaudit.parse.evidence import parse_evidence
 from secaudit.platforms import get_platform
 from secaudit.remediate import needs_plan, plan_for_host, render_plan
+from secaudit.timing import StageTimes, timed
 
 HOST_KEY_CONTROL = "SEC-COLL-001"
 
 
 def evaluate_host(
-    target: Target, evidence: Iterable[Evidence], controls: Iterable[Control], knobs: Knobs
+    target: Target,
+    evidence: Iterable[Evidence],
+    controls: Iterable[Control],
+    knobs: Knobs,
+    times: StageTimes | None = None,
 ) -> list[Finding]:
-    """Parse a host's evidence as each control asks and evaluate every in-scope control."""
+    """Parse a host's evidence as each control asks and evaluate every in-scope control.
+
+    ``times`` (optional) receives the CPU time spent parsing and evaluating.
+    """
     by_command = {e.command: e for e in evidence}
     cache: dict[tuple[str, str, str | None, bool], ParsedEvidence] = {}
     findings: list[Finding] = []
@@ -54,17 +62,21 @@ def evaluate_host(
                 )
                 key = (command, spec.parser, spec.template, spec.allow_no_rows)
                 if key not in cache:
-                    cache[key] = parse_evidence(ev, spec)
+                    with timed(times, "parse"):
+                        cache[key] = parse_evidence(ev, spec)
                 parsed[spec.id] = cache[key]
-        finding = evaluate_control(target, control, parsed, knobs)
+        with timed(times, "evaluate"):
+            finding = evaluate_control(target, control, parsed, knobs)
         if finding is not None:
             findings.append(finding)
     return findings
 
 
-def evaluate_collected(host: HostEvidence, controls: Sequence[Control], knobs: Knobs) -> tuple[Finding, ...]:
+def evaluate_collected(
+    host: HostEvidence, controls: Sequence[Control], knobs: Knobs, times: StageTimes | None = None
+) -> tuple[Finding, ...]:
     """Evaluate a collected host (picklable entry point for collector worker processes)."""
-    return tuple(evaluate_host(host.target, host.evidence, controls, knobs))
+    return tuple(evaluate_host(host.target, host.evidence, controls, knobs, times))
 
 
 def host_key_finding(host: HostEvidence) -> Finding:

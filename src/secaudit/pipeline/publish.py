@@ -22,6 +22,7 @@ from secaudit.provenance import write_provenance
 from secaudit.report.bundle import CityExtras, write_city_bundle, write_operator_bundle
 from secaudit.sign.manifest import RunStamp, sign_bundle
 from secaudit.sign.suites import Signer
+from secaudit.timing import StageTimes, timed
 
 
 def city_extras(
@@ -104,6 +105,7 @@ def publish(
     remediation: Mapping[str, str] | None = None,
     provenance: Provenance | None = None,
     operator_keys: Mapping[str, Signer | Ed25519PrivateKey] | None = None,
+    times: StageTimes | None = None,
 ) -> Path:
     """Write every bundle of a run and sign each one; atomic at the run level.
 
@@ -116,26 +118,16 @@ def publish(
     """
     final = partial.parent / result.run.id
     try:
-        bundles = [
-            write_operator_bundle(
-                partial, templates_dir, result, op, lang=lang, remediation=remediation or {}
+        with timed(times, "report"):
+            bundles = _write_bundles(
+                partial,
+                templates_dir,
+                result,
+                lang=lang,
+                extras=extras,
+                remediation=remediation,
+                provenance=provenance,
             )
-            for op in operators_of(result.targets)
-        ]
-        if provenance is not None:
-            for bundle in bundles:
-                write_provenance(
-                    bundle,
-                    result,
-                    [t for t in result.targets if t.operator == bundle.name],
-                    checks_root=provenance.checks_root,
-                    params=provenance.params,
-                    waivers=provenance.waivers,
-                    attestations=provenance.attestations,
-                )
-        bundles.append(write_city_bundle(partial, templates_dir, result, lang or "zh-CN", extras))
-        if (partial / "evidence").is_dir():
-            bundles.append(partial / "evidence")
         if private_key is not None:
             stamp = RunStamp(
                 run_id=result.run.id,
@@ -144,10 +136,43 @@ def publish(
                 started_at=result.run.started_at.isoformat(),
                 finished_at=result.run.finished_at.isoformat(),
             )
-            for bundle in bundles:
-                sign_bundle(bundle, (operator_keys or {}).get(bundle.name, private_key), stamp)
+            with timed(times, "sign"):
+                for bundle in bundles:
+                    sign_bundle(bundle, (operator_keys or {}).get(bundle.name, private_key), stamp)
         partial.rename(final)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return final
+
+
+def _write_bundles(
+    partial: Path,
+    templates_dir: Path,
+    result: RunResult,
+    *,
+    lang: str | None,
+    extras: CityExtras | None,
+    remediation: Mapping[str, str] | None,
+    provenance: Provenance | None,
+) -> list[Path]:
+    """Write every operator bundle, the city bundle, and list the folders to sign."""
+    bundles = [
+        write_operator_bundle(partial, templates_dir, result, op, lang=lang, remediation=remediation or {})
+        for op in operators_of(result.targets)
+    ]
+    if provenance is not None:
+        for bundle in bundles:
+            write_provenance(
+                bundle,
+                result,
+                [t for t in result.targets if t.operator == bundle.name],
+                checks_root=provenance.checks_root,
+                params=provenance.params,
+                waivers=provenance.waivers,
+                attestations=provenance.attestations,
+            )
+    bundles.append(write_city_bundle(partial, templates_dir, result, lang or "zh-CN", extras))
+    if (partial / "evidence").is_dir():
+        bundles.append(partial / "evidence")
+    return bundles

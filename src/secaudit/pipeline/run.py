@@ -11,7 +11,9 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import ipaddress
+import json
 import shutil
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -53,6 +55,8 @@ from secaudit.pipeline.publish import Provenance, city_extras, partial_dir, publ
 from secaudit.progress import RunProgress
 from secaudit.resources import content_dir
 from secaudit.sign.suites import Signer, load_signer
+from secaudit.timing import StageTimes, process_cpu, timed
+from secaudit.timing import report as timing_report
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +100,7 @@ class AuditRequest:
     history_db: Path | None = None
     quiet: bool = False
     log_json: bool = False
+    timings: Path | None = None
 
     @property
     def checks_dir(self) -> Path:
@@ -131,6 +136,7 @@ class RunOutcome:
     result: RunResult
     run_dir: Path
     exit_code: int
+    timings: Mapping[str, object] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +233,7 @@ def default_collector(
             controls=config.selected(),
             knobs={op: config.knobs(op) for op in operators_of(config.targets)},
             evaluator=evaluate_collected,
+            timed=request.timings is not None,
         )
     return LiveCollector(inv.nornir, creds, options, secrets=secret_values(creds))
 
@@ -257,6 +264,8 @@ def run(request: AuditRequest, collector: Collector | None = None) -> RunOutcome
     """
     if request.offline is not None and not request.offline.is_dir():
         raise ConfigurationError(f"{request.offline}: evidence folder not found")
+    times = StageTimes() if request.timings is not None else None
+    cpu_start, wall_start = process_cpu(), time.perf_counter()
     signer, operator_keys = _signers(request)
     checks = request.checks_dir
     chosen = select(checks, request.profile, request.phases, request.tags, request.controls)
@@ -299,6 +308,8 @@ def run(request: AuditRequest, collector: Collector | None = None) -> RunOutcome
         if host.note:
             progress.warn(host.note)
 
+    if times is not None:
+        times.add("setup", process_cpu() - cpu_start)
     try:
         the_collector = collector or default_collector(request, inv, creds, config, partial / "evidence")
         with progress:
@@ -308,10 +319,12 @@ def run(request: AuditRequest, collector: Collector | None = None) -> RunOutcome
                 store=EvidenceStore(partial / "evidence"),
                 on_host=on_host,
                 remediate=True,
+                times=times,
             )
         result = audit.result
-        extras = city_extras(result, config.city_targets, kpis, coverage)
-        trend = _record_history(result, request.history_db or request.output / DEFAULT_DB_NAME, progress)
+        with timed(times, "report"):
+            extras = city_extras(result, config.city_targets, kpis, coverage)
+            trend = _record_history(result, request.history_db or request.output / DEFAULT_DB_NAME, progress)
         run_dir = publish(
             result,
             partial,
@@ -324,6 +337,7 @@ def run(request: AuditRequest, collector: Collector | None = None) -> RunOutcome
                 checks, request.parameters(result.run.source), config.waivers, config.attestations
             ),
             operator_keys=operator_keys,
+            times=times,
         )
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -332,7 +346,18 @@ def run(request: AuditRequest, collector: Collector | None = None) -> RunOutcome
         request.latest_file.write_text(f"{run_dir}\n")
     code = exit_code(result.findings)
     progress.finished(result, run_dir, code)
-    return RunOutcome(result, run_dir, code)
+    doc = None
+    if times is not None and request.timings is not None:
+        workers = request.processes if request.processes > 1 and request.offline is None else 0
+        doc = timing_report(
+            times,
+            hosts=len(result.targets),
+            cpu_start=cpu_start,
+            wall_seconds=time.perf_counter() - wall_start,
+            workers=workers,
+        )
+        request.timings.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    return RunOutcome(result, run_dir, code, doc)
 
 
 __all__ = [
