@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import subprocess
@@ -14,8 +15,9 @@ import pytest
 
 from secaudit.collect.base import Collector, Plan
 from secaudit.collect.offline import OfflineCollector
+from secaudit.collect.sharded import ShardedCollector
 from secaudit.errors import ConfigurationError
-from secaudit.models.enums import EvidenceSource
+from secaudit.models.enums import CollectionState, EvidenceSource, Status
 from secaudit.models.evidence import HostEvidence
 from secaudit.models.finding import RunResult
 from secaudit.models.target import Target
@@ -133,3 +135,55 @@ def test_timings_account_for_the_whole_run(key: Path, tmp_path: Path) -> None:
     total = sum(per.values()) * doc["hosts"] / 1000 + doc["setup_cpu_seconds"]
     assert abs(total - doc["cpu_seconds"]) < 0.05 * doc["cpu_seconds"] + 0.01
     assert doc["peak_rss_mb"]["main"] > 10
+
+
+def test_offline_run_in_worker_processes_equals_one_process(key: Path, tmp_path: Path) -> None:
+    one = run(_request(key, tmp_path / "one"))
+    several = run(_request(key, tmp_path / "several", processes=3))
+    assert _verdicts(several.result) == _verdicts(one.result)
+    assert [r.model_dump() for r in several.result.collection] == [
+        r.model_dump() for r in one.result.collection
+    ]
+    # workers wrote every host's evidence into the bundle, as the single process does
+    stored = sorted(p.relative_to(several.run_dir) for p in (several.run_dir / "evidence").rglob("*.txt"))
+    assert stored == sorted(p.relative_to(one.run_dir) for p in (one.run_dir / "evidence").rglob("*.txt"))
+    assert _bundle_verdicts(several.run_dir) == _bundle_verdicts(one.run_dir)
+
+
+class DyingCollector:
+    """Yields its first host, then its worker process dies without a word (as an OOM kill would)."""
+
+    def __init__(self, root: Path) -> None:
+        self.inner = OfflineCollector(root)
+
+    @property
+    def source(self) -> EvidenceSource:
+        return EvidenceSource.OFFLINE
+
+    def collect(self, targets: tuple[Target, ...], plan: Plan) -> Iterator[HostEvidence]:
+        for i, host in enumerate(self.inner.collect(targets, plan)):
+            if i == 1:
+                os._exit(9)
+            yield host
+
+
+class RaisingCollector(DyingCollector):
+    def collect(self, targets: tuple[Target, ...], plan: Plan) -> Iterator[HostEvidence]:
+        raise RuntimeError("inventory exploded")
+
+
+@pytest.mark.parametrize(
+    ("cls", "why"),
+    [(DyingCollector, "exited with code 9"), (RaisingCollector, "RuntimeError: inventory exploded")],
+)
+def test_a_dead_worker_loses_no_host(key: Path, tmp_path: Path, cls: type, why: str) -> None:
+    collector = ShardedCollector(functools.partial(cls, EVIDENCE), EvidenceSource.OFFLINE, processes=2)
+    outcome = run(_request(key, tmp_path / "d"), collector=collector)
+    states = {r.host: r for r in outcome.result.collection}
+    assert set(states) == {t.name for t in outcome.result.targets}  # nothing silently dropped
+    failed = [r for r in states.values() if r.state is CollectionState.COLLECTOR_FAILED]
+    assert failed and all(why in r.detail for r in failed)
+    for f in outcome.result.findings:
+        if f.host in {r.host for r in failed} and f.status is not Status.MANUAL:
+            assert f.status in (Status.ERROR, Status.NOT_COLLECTED), (f.host, f.control_id, f.status)
+    assert outcome.exit_code == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ def test_builtin_collectors_satisfy_the_protocol(tmp_path: Path) -> None:
         OfflineCollector(tmp_path),
         FilesCollector({}),
         LiveCollector(None, {}, options),  # type: ignore[arg-type]
-        ShardedCollector(tmp_path, {}, options, tmp_path, 2),
+        ShardedCollector(functools.partial(OfflineCollector, tmp_path), EvidenceSource.LIVE, 2),
     ]
     for collector in collectors:
         assert isinstance(collector, Collector), type(collector).__name__

@@ -16,16 +16,22 @@ nothing in the pipeline changes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Protocol, runtime_checkable
 
 from secaudit.collect.plan import PlannedCommand
 from secaudit.models.enums import EvidenceSource
 from secaudit.models.evidence import HostEvidence
 from secaudit.models.target import Target
+from secaudit.timing import StageTimes
 
 #: The command plan: host name -> the commands the selected controls need on it.
 Plan = Mapping[str, tuple[PlannedCommand, ...]]
+
+#: The pipeline's processing of one collected host (parse, evaluate, policy, remediation), passed
+#: to collectors that run it in their own worker processes; picklable. It returns the host with
+#: ``processed`` set and may add stage times to the ``StageTimes`` it is given.
+HostProcessor = Callable[[HostEvidence, StageTimes | None], HostEvidence]
 
 
 @runtime_checkable
@@ -44,4 +50,19 @@ class Collector(Protocol):
 
     def collect(self, targets: tuple[Target, ...], plan: Plan) -> Iterator[HostEvidence]:
         """Yield each target's evidence."""
+        ...
+
+
+@runtime_checkable
+class ProcessingCollector(Collector, Protocol):
+    """A collector that can also process each host where it collects it (worker processes).
+
+    The pipeline prefers :meth:`collect_processed` when a collector has it: the hosts come back
+    processed, so parsing, evaluation and remediation run in parallel with collection.
+    """
+
+    def collect_processed(
+        self, targets: tuple[Target, ...], plan: Plan, process: HostProcessor | None
+    ) -> Iterator[HostEvidence]:
+        """Yield each target, processed with ``process`` (when given) by the collector's workers."""
         ...

@@ -1,129 +1,206 @@
-"""Several collector processes: one Python process tops out near 20-24 devices/s (GIL-bound,
-docs/collection-notes.md §6), so large fleets are split into chunks collected and evaluated by a process
-pool. Each worker runs the same Nornir + netmiko collector, writes each host's evidence to the
-shared store as soon as it is done, and evaluates the host with the evaluator it is given (the
-pipeline's own, passed as a picklable callable: the collect stage does not import the pipeline).
+"""Several worker processes, each collecting and processing its share of the hosts.
+
+One Python process tops out near 20-24 devices/s live (GIL-bound, docs/collection-notes.md §6)
+and near 40 configurations/s offline, so large runs are split over processes. Each worker runs
+an ordinary collector (Nornir + netmiko, saved files, evidence folders) over its share, writes
+each host's evidence to the run's store, hands the host to the pipeline's host processor (parse,
+evaluate, policy, remediation: the same function the single-process run uses, passed in as a
+picklable callable, so the collect stage never imports the pipeline) and sends the finished host
+to the parent at once. The parent streams hosts as they arrive, in any order.
+
+A worker that dies (killed, out of memory) never loses a host silently: every host of its share
+it had not sent is yielded as ``collector_failed``, naming the worker's error or exit code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import multiprocessing
+import queue
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
-from secaudit.collect.credentials import Credential, secret_values
+from secaudit.collect.base import Collector, HostProcessor, Plan
+from secaudit.collect.credentials import Credential
 from secaudit.collect.live import LiveCollector, LiveOptions
-from secaudit.collect.plan import PlannedCommand
 from secaudit.collect.store import EvidenceStore
+from secaudit.collect.text import command_slug
 from secaudit.inventory import init_nornir
-from secaudit.models.control import Control
-from secaudit.models.enums import EvidenceSource
-from secaudit.models.evidence import HostEvidence
-from secaudit.models.finding import Finding
-from secaudit.models.knobs import Knobs
+from secaudit.models.enums import CollectionState, EvidenceSource, EvidenceState
+from secaudit.models.evidence import Evidence, HostEvidence
 from secaudit.models.target import Target
 from secaudit.timing import StageTimes
 
-#: ``(host, controls, knobs, times) -> findings``: a module-level function, so that it pickles.
-Evaluator = Callable[[HostEvidence, Sequence[Control], Knobs, StageTimes | None], tuple[Finding, ...]]
+#: Builds a worker's collector inside the worker process (picklable: a module-level function or a
+#: ``functools.partial`` of one, or a picklable collector class).
+CollectorFactory = Callable[[], Collector]
+
+
+def live_collector(
+    inventory_dir: Path, credentials: Mapping[str, Credential], options: LiveOptions, secrets: tuple[str, ...]
+) -> Collector:
+    """A worker's live collector: its own Nornir (inventory loaded once per worker)."""
+    nornir = init_nornir(inventory_dir, num_workers=options.num_workers)
+    return LiveCollector(nornir, credentials, options, secrets=secrets)
 
 
 @dataclass(frozen=True, slots=True)
-class ChunkJob:
-    """Everything a worker needs (picklable)."""
+class _Share:
+    """One worker's hosts and everything it needs (picklable)."""
 
-    inventory_dir: Path
+    make: CollectorFactory
     targets: tuple[Target, ...]
-    plan: Mapping[str, tuple[PlannedCommand, ...]]
-    credentials: Mapping[str, Credential]
-    options: LiveOptions
-    store_root: Path
-    secrets: tuple[str, ...]
-    controls: tuple[Control, ...]
-    knobs: Mapping[str, Knobs]
-    evaluator: Evaluator | None = None
-    timed: bool = False
+    plan: Plan
+    store_root: Path | None
+    process: HostProcessor | None
+    timed: bool
 
 
-def _run_chunk(job: ChunkJob) -> list[HostEvidence]:
-    store = EvidenceStore(job.store_root)
-    nornir = init_nornir(job.inventory_dir, num_workers=job.options.num_workers)
-    collector = LiveCollector(nornir, job.credentials, job.options, secrets=job.secrets)
-    out = []
-    for collected in collector.collect(job.targets, job.plan):
-        store.write_host(
-            collected.target, collected.evidence, collected.state, collected.detail, collected.collected_at
-        )
-        times = StageTimes() if job.timed else None
-        findings = (
-            job.evaluator(collected, job.controls, job.knobs[collected.target.operator], times)
-            if job.evaluator is not None
-            else None
-        )
-        cpu = dict(times.cpu) if times is not None else None
-        out.append(replace(collected, findings=findings, stored=True, cpu=cpu))
-    return out
+def _finish(host: HostEvidence, share: _Share, store: EvidenceStore | None) -> HostEvidence:
+    """Store and process one collected host inside the worker."""
+    if store is not None:
+        store.write_host(host.target, host.evidence, host.state, host.detail, host.collected_at)
+        host = replace(host, stored=True)
+    if share.process is None:
+        return host
+    times = StageTimes() if share.timed else None
+    done = share.process(host, times)
+    return replace(done, cpu=dict(times.cpu)) if times is not None else done
 
 
-def collect_sharded(
-    template: ChunkJob, processes: int, chunk_size: int | None = None
-) -> Iterator[HostEvidence]:
-    """Split ``template.targets`` into chunks, collect (and evaluate) them on ``processes`` workers.
+def _worker(index: int, share: _Share, out: Any) -> None:
+    """Collect, store and process the share's hosts; one message per host, then ``done``."""
+    try:
+        store = EvidenceStore(share.store_root) if share.store_root is not None else None
+        for collected in share.make().collect(share.targets, share.plan):
+            out.put(("host", index, _finish(collected, share, store)))
+    except BaseException as exc:  # the parent turns the share's missing hosts into errors
+        out.put(("error", index, f"{type(exc).__name__}: {exc}"))
+        raise
+    finally:
+        out.put(("done", index, None))
 
-    By default each process gets about two chunks: every chunk loads the inventory once, so
-    fewer, larger chunks cost less, while two per process still balance slow and fast devices.
+
+def _shares(targets: tuple[Target, ...], processes: int) -> list[tuple[Target, ...]]:
+    """Split targets round-robin, so slow platforms (listed together) spread over the workers.
+
+    Examples:
+        >>> _shares(tuple(range(7)), 3)
+        [(0, 3, 6), (1, 4), (2, 5)]
+        >>> _shares((1,), 4)
+        [(1,)]
     """
-    targets = template.targets
-    if chunk_size is None:
-        chunk_size = max(10, -(-len(targets) // (processes * 2)))
-    chunks = [targets[i : i + chunk_size] for i in range(0, len(targets), chunk_size)]
-    with ProcessPoolExecutor(max_workers=processes) as pool:
-        futures = [
-            pool.submit(
-                _run_chunk,
-                replace(template, targets=chunk, plan={t.name: template.plan.get(t.name, ()) for t in chunk}),
+    return [s for s in (targets[i::processes] for i in range(processes)) if s]
+
+
+def _lost(
+    targets: tuple[Target, ...], plan: Plan, source: EvidenceSource, why: str
+) -> Iterator[HostEvidence]:
+    """Hosts a dead worker never sent: every planned command is a collection error."""
+    now = datetime.now(UTC)
+    for target in targets:
+        evidence = tuple(
+            Evidence(
+                host=target.name,
+                platform=target.platform,
+                command=p.command,
+                slug=command_slug(p.command),
+                text="",
+                sha256="",
+                collected_at=now,
+                source=source,
+                state=EvidenceState.COLLECT_ERROR,
+                detail=why,
             )
-            for chunk in chunks
-        ]
-        for future in as_completed(futures):
-            yield from future.result()
+            for p in plan.get(target.name, ())
+        )
+        yield HostEvidence(target, evidence, CollectionState.COLLECTOR_FAILED, why, now)
 
 
 @dataclass(frozen=True, slots=True)
 class ShardedCollector:
-    """Live collection in ``processes`` worker processes (hosts are stored and evaluated there)."""
+    """Any collector, run in ``processes`` worker processes that also process each host.
 
-    inventory_dir: Path
-    credentials: Mapping[str, Credential]
-    options: LiveOptions
-    store_root: Path
+    ``make`` builds the collector inside each worker (see :func:`live_collector`, or
+    ``functools.partial(OfflineCollector, root)``); ``source`` is what that collector reports.
+    ``store_root`` (optional) is the run's evidence store, written by the workers.
+    """
+
+    make: CollectorFactory
+    source: EvidenceSource
     processes: int
-    controls: tuple[Control, ...] = ()
-    knobs: Mapping[str, Knobs] | None = None
-    evaluator: Evaluator | None = None
+    store_root: Path | None = None
     timed: bool = False
 
-    @property
-    def source(self) -> EvidenceSource:
-        """Live evidence."""
-        return EvidenceSource.LIVE
+    def collect(self, targets: tuple[Target, ...], plan: Plan) -> Iterator[HostEvidence]:
+        """Collect (and store) in the workers; the pipeline processes each host itself."""
+        return self.collect_processed(targets, plan, None)
 
-    def collect(
-        self, targets: tuple[Target, ...], plan: Mapping[str, tuple[PlannedCommand, ...]]
+    def collect_processed(
+        self, targets: tuple[Target, ...], plan: Plan, process: HostProcessor | None
     ) -> Iterator[HostEvidence]:
-        """Yield every target, collected (and, with an evaluator, evaluated) by the workers."""
-        job = ChunkJob(
-            inventory_dir=self.inventory_dir.resolve(),
-            targets=targets,
-            plan=plan,
-            credentials=self.credentials,
-            options=self.options,
-            store_root=self.store_root,
-            secrets=secret_values(self.credentials),
-            controls=self.controls,
-            knobs=self.knobs or {},
-            evaluator=self.evaluator,
-            timed=self.timed,
-        )
-        yield from collect_sharded(job, self.processes)
+        """Collect, store and ``process`` every host in the workers; yield each as it finishes."""
+        shares = _shares(targets, max(1, self.processes))
+        if not shares:
+            return
+        ctx = multiprocessing.get_context("fork")
+        out = ctx.Queue()
+        workers: list[tuple[BaseProcess, tuple[Target, ...]]] = []
+        for share in shares:
+            job = _Share(
+                make=self.make,
+                targets=share,
+                plan={t.name: plan.get(t.name, ()) for t in share},
+                store_root=self.store_root,
+                process=process,
+                timed=self.timed,
+            )
+            proc = ctx.Process(target=_worker, args=(len(workers), job, out), daemon=True)
+            proc.start()
+            workers.append((proc, share))
+        for host in _drain(out, workers):
+            if isinstance(host, tuple):
+                lost, why = host
+                yield from _lost(lost, plan, self.source, why)
+            else:
+                yield host
+
+
+def _drain(
+    out: Any, workers: list[tuple[BaseProcess, tuple[Target, ...]]]
+) -> Iterator[HostEvidence | tuple[tuple[Target, ...], str]]:
+    """Yield hosts from the queue until every worker is done or dead, then (hosts, why) per
+    worker for the hosts it never sent."""
+    seen: set[str] = set()
+    errors: dict[int, str] = {}
+    finished: set[int] = set()
+    try:
+        while len(finished) < len(workers):
+            try:
+                kind, index, payload = out.get(timeout=0.5)
+            except queue.Empty:
+                for i, (proc, _) in enumerate(workers):
+                    if i not in finished and not proc.is_alive() and out.empty():
+                        finished.add(i)  # died without saying "done" (killed, out of memory)
+                continue
+            if kind == "host":
+                seen.add(payload.target.name)
+                yield payload
+            elif kind == "error":
+                errors[index] = payload
+            else:
+                finished.add(index)
+    finally:
+        for proc, _ in workers:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+    for i, (proc, share) in enumerate(workers):
+        missing = tuple(t for t in share if t.name not in seen)
+        if missing:
+            why = errors.get(i) or f"the collector worker process exited with code {proc.exitcode}"
+            yield missing, f"not collected: {why}"

@@ -99,6 +99,7 @@ class CollectionState(StrEnum):
     OUTPUT_TRUNCATED = "output_truncated"
     PAGING_NOT_DISABLED = "paging_not_disabled"
     EVIDENCE_MISSING = "evidence_missing"  # offline: files absent
+    COLLECTOR_FAILED = "collector_failed"  # the collector itself failed (a worker process died)
 
 
 SEVERITY_ORDER: dict[Severity, int] = {

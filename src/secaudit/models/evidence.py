@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from hier_config import HConfig
 from pydantic import AwareDatetime, Field, model_validator
 
 from secaudit.models.base import Frozen
 from secaudit.models.enums import CollectionState, EvidenceSource, EvidenceState, Platform
 from secaudit.models.finding import Finding
 from secaudit.models.target import Target
+
+if TYPE_CHECKING:  # the evaluation tree is built by the parse stage; models only name it
+    from secaudit.parse.tree import ConfigTree
 
 Parser = Literal["textfsm", "config", "raw"]
 
@@ -75,9 +77,9 @@ class ParsedEvidence:
     detail: str
     text: str
     rows: tuple[dict[str, str], ...] | None = None
-    tree: HConfig | None = None
+    tree: ConfigTree | None = None
     template: str | None = None
-    partial_tree: HConfig | None = None  # truncated/paged configuration: what was seen whole
+    partial_tree: ConfigTree | None = None  # truncated/paged configuration: what was seen whole
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,3 +97,4 @@ class HostEvidence:
     stored: bool = False  # the collector already wrote the evidence to the run's store
     remediation: str | None = None  # the rendered remediation plan, when a worker made it
     cpu: Mapping[str, float] | None = None  # CPU seconds per stage spent on it in a worker process
+    processed: bool = False  # findings are final and remediation made (by a collector worker)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from secaudit import __version__
-from secaudit.collect.base import Collector
+from secaudit.collect.base import Collector, ProcessingCollector
 from secaudit.collect.plan import build_plan
 from secaudit.collect.store import EvidenceStore
 from secaudit.evaluate.city import run_census
@@ -27,8 +27,8 @@ from secaudit.models.finding import CollectionRecord, Finding, RunInfo, RunResul
 from secaudit.models.knobs import Knobs
 from secaudit.models.profile import Attestation, Profile, Tailoring, Waiver
 from secaudit.models.target import OperatorInfo, Target
-from secaudit.pipeline.hosts import Policy, evaluate_host, finish_host, remediation_text
-from secaudit.timing import StageTimes, timed
+from secaudit.pipeline.hosts import HostWork, Policy
+from secaudit.timing import StageTimes
 
 
 def new_run_id(now: datetime) -> str:
@@ -62,6 +62,7 @@ class RunConfig:
     boards: Mapping[Platform, Mapping[str, Board]] = field(default_factory=dict)
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     run_id: str | None = None
+    started: datetime | None = None  # the run's clock (waiver expiry); default: now() at start
 
     def selected(self) -> tuple[Control, ...]:
         """The controls this run evaluates."""
@@ -95,21 +96,22 @@ def run_audit(
     stored it already); ``on_host`` sees each host with its final findings; ``times`` receives
     the CPU time per stage (including what collector worker processes report per host).
     """
-    started = config.now()
+    started = config.started or config.now()
     run_id = config.run_id or new_run_id(started)
-    controls = config.selected()
-    controls_by_id = {c.id: c for c in controls}
-    policy = Policy(config.tailoring, config.waivers, config.attestations, started)
-    census_platforms = set(config.city_targets.census) if config.city_targets is not None else set()
-    plan = build_plan(config.targets, controls)
+    work = host_work(config, run_id, started, remediate=remediate)
+    plan = build_plan(config.targets, work.controls)
     findings: list[Finding] = []
     records: list[CollectionRecord] = []
     census_hosts: list[tuple[Target, tuple[Evidence, ...]]] = []
     plans: dict[str, str] = {}
-    for host in collector.collect(config.targets, plan):
+    stream = (
+        collector.collect_processed(config.targets, plan, work)
+        if isinstance(collector, ProcessingCollector)
+        else collector.collect(config.targets, plan)
+    )
+    for arrived in stream:
+        host = _processed(arrived, store, work, times)
         target = host.target
-        if store is not None and not host.stored:
-            store.write_host(target, host.evidence, host.state, host.detail, host.collected_at)
         records.append(
             CollectionRecord(
                 host=target.name,
@@ -119,25 +121,12 @@ def run_audit(
                 seconds=host.seconds,
             )
         )
-        raw = (
-            host.findings
-            if host.findings is not None
-            else evaluate_host(target, host.evidence, controls, config.knobs(target.operator), times)
-        )
-        if times is not None and host.cpu:
-            times.merge(StageTimes(dict(host.cpu)))
-        with timed(times, "evaluate"):
-            host_findings = finish_host(host, raw, policy)
+        host_findings = list(host.findings or ())
         findings.extend(host_findings)
-        if target.platform in census_platforms:
+        if target.platform in work.keep_evidence:
             census_hosts.append((target, host.evidence))
-        if remediate:
-            text = host.remediation
-            if text is None:
-                with timed(times, "remediate"):
-                    text = remediation_text(host, host_findings, controls_by_id, run_id)
-            if text is not None:
-                plans[target.name] = text
+        if host.remediation is not None:
+            plans[target.name] = host.remediation
         if on_host is not None:
             on_host(host, host_findings)
     run = RunInfo(
@@ -163,6 +152,31 @@ def run_audit(
         pon_census=census,
     )
     return Audit(result, plans)
+
+
+def _processed(
+    host: HostEvidence, store: EvidenceStore | None, work: HostWork, times: StageTimes | None
+) -> HostEvidence:
+    """A host as the loop needs it: stored, processed (here unless a worker did), times merged."""
+    if store is not None and not host.stored:
+        store.write_host(host.target, host.evidence, host.state, host.detail, host.collected_at)
+        host = replace(host, stored=True)
+    if times is not None and host.cpu:
+        times.merge(StageTimes(dict(host.cpu)))
+    return host if host.processed else work(host, times)
+
+
+def host_work(config: RunConfig, run_id: str, started: datetime, *, remediate: bool) -> HostWork:
+    """The per-host processing of a run (picklable: collector workers run it too)."""
+    census = frozenset(config.city_targets.census) if config.city_targets is not None else frozenset()
+    return HostWork(
+        controls=config.selected(),
+        knobs={op: config.knobs(op) for op in {t.operator for t in config.targets}},
+        policy=Policy(config.tailoring, config.waivers, config.attestations, started),
+        run_id=run_id,
+        remediate=remediate,
+        keep_evidence=census,
+    )
 
 
 def exit_code(findings: Iterable[Finding]) -> int:

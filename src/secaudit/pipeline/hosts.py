@@ -8,14 +8,22 @@ host gives the same findings whichever way its evidence arrived.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from secaudit.collect.plan import resolve_command
 from secaudit.evaluate.engine import evaluate_control, fingerprint
 from secaudit.evaluate.policy import finalise
 from secaudit.models.control import Control
-from secaudit.models.enums import CollectionState, EvidenceSource, EvidenceState, Phase, Severity, Status
+from secaudit.models.enums import (
+    CollectionState,
+    EvidenceSource,
+    EvidenceState,
+    Phase,
+    Platform,
+    Severity,
+    Status,
+)
 from secaudit.models.evidence import Evidence, HostEvidence, ParsedEvidence
 from secaudit.models.finding import Finding
 from secaudit.models.knobs import Knobs
@@ -148,3 +156,38 @@ def remediation_text(
     running = next((e.text for e in host.evidence if command is not None and e.command == command), None)
     plan = plan_for_host(target.name, target.platform, findings, controls_by_id, running or None, run_id)
     return render_plan(plan)
+
+
+@dataclass(frozen=True, slots=True)
+class HostWork:
+    """One collected host through parse, evaluate, policy and remediation (a ``HostProcessor``).
+
+    Picklable, so collector worker processes run exactly what the single-process loop runs.
+    ``keep_evidence``: platforms whose evidence the run still needs after processing (the city
+    census); every other host's evidence is dropped once processed (the store, if any, has it),
+    so a large run holds findings in memory, not configurations.
+    """
+
+    controls: tuple[Control, ...]
+    knobs: Mapping[str, Knobs]
+    policy: Policy
+    run_id: str
+    remediate: bool = False
+    keep_evidence: frozenset[Platform] = frozenset()
+
+    def __call__(self, host: HostEvidence, times: StageTimes | None = None) -> HostEvidence:
+        """The host with final findings, its remediation text, and (maybe) without evidence."""
+        target = host.target
+        raw = (
+            host.findings
+            if host.findings is not None
+            else evaluate_host(target, host.evidence, self.controls, self.knobs[target.operator], times)
+        )
+        with timed(times, "evaluate"):
+            final = tuple(finish_host(host, raw, self.policy))
+        text = host.remediation
+        if self.remediate and text is None:
+            with timed(times, "remediate"):
+                text = remediation_text(host, final, {c.id: c for c in self.controls}, self.run_id)
+        evidence = host.evidence if target.platform in self.keep_evidence else ()
+        return replace(host, evidence=evidence, findings=final, remediation=text, processed=True)

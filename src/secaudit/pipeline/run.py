@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import ipaddress
 import json
 import shutil
@@ -26,7 +27,7 @@ from secaudit.collect.credentials import Credential, secret_values
 from secaudit.collect.credentials import resolve as resolve_credentials
 from secaudit.collect.live import LiveCollector, LiveOptions
 from secaudit.collect.offline import OfflineCollector
-from secaudit.collect.sharded import ShardedCollector
+from secaudit.collect.sharded import ShardedCollector, live_collector
 from secaudit.collect.store import EvidenceStore
 from secaudit.errors import ConfigurationError, InventoryError, SecauditError
 from secaudit.evaluate.coverage import coverage_rows, load_standards
@@ -50,7 +51,6 @@ from secaudit.models.evidence import HostEvidence
 from secaudit.models.finding import Finding, RunResult
 from secaudit.models.profile import Profile, Selection, Tailoring
 from secaudit.pipeline.audit import RunConfig, exit_code, new_run_id, run_audit
-from secaudit.pipeline.hosts import evaluate_collected
 from secaudit.pipeline.publish import Provenance, city_extras, partial_dir, publish
 from secaudit.progress import RunProgress
 from secaudit.resources import content_dir
@@ -211,11 +211,20 @@ def default_collector(
     request: AuditRequest,
     inv: LoadedInventory,
     creds: Mapping[str, Credential],
-    config: RunConfig,
     store_root: Path,
+    *,
+    timed: bool = False,
 ) -> Collector:
-    """The collector ``secaudit run`` uses: offline folder, sharded processes or one live process."""
+    """The collector ``secaudit run`` uses: offline folder or live, in one or several processes."""
     if request.offline is not None:
+        if request.processes > 1:
+            return ShardedCollector(
+                make=functools.partial(OfflineCollector, request.offline),
+                source=EvidenceSource.OFFLINE,
+                processes=request.processes,
+                store_root=store_root,
+                timed=timed,
+            )
         return OfflineCollector(request.offline)
     options = LiveOptions(
         known_hosts_dir=request.known_hosts_dir,
@@ -225,15 +234,13 @@ def default_collector(
     )
     if request.processes > 1:
         return ShardedCollector(
-            inventory_dir=request.inventory,
-            credentials=creds,
-            options=options,
-            store_root=store_root,
+            make=functools.partial(
+                live_collector, request.inventory.resolve(), creds, options, secret_values(creds)
+            ),
+            source=EvidenceSource.LIVE,
             processes=request.processes,
-            controls=config.selected(),
-            knobs={op: config.knobs(op) for op in operators_of(config.targets)},
-            evaluator=evaluate_collected,
-            timed=request.timings is not None,
+            store_root=store_root,
+            timed=timed,
         )
     return LiveCollector(inv.nornir, creds, options, secrets=secret_values(creds))
 
@@ -282,7 +289,8 @@ def run(request: AuditRequest, collector: Collector | None = None) -> RunOutcome
             inv, allow_production=request.allow_production, allow_non_loopback=request.allow_non_loopback
         )
         creds = resolve_credentials(operators_of(inv.targets), request.secrets)
-    run_id = new_run_id(datetime.now(UTC))
+    started = datetime.now(UTC)
+    run_id = new_run_id(started)
     config = RunConfig(
         catalogue=chosen.catalogue,
         operators=inv.operators,
@@ -295,6 +303,7 @@ def run(request: AuditRequest, collector: Collector | None = None) -> RunOutcome
         city_targets=load_city_targets(checks),
         boards=load_boards(checks),
         run_id=run_id,
+        started=started,
     )
     kpis = load_kpis(request.kpi) if request.kpi is not None else None
     coverage = coverage_rows(load_standards(checks), chosen.catalogue.controls)
@@ -311,7 +320,9 @@ def run(request: AuditRequest, collector: Collector | None = None) -> RunOutcome
     if times is not None:
         times.add("setup", process_cpu() - cpu_start)
     try:
-        the_collector = collector or default_collector(request, inv, creds, config, partial / "evidence")
+        the_collector = collector or default_collector(
+            request, inv, creds, partial / "evidence", timed=times is not None
+        )
         with progress:
             audit = run_audit(
                 config,
