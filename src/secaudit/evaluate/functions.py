@@ -9,13 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
-from hier_config import HConfig
-
 from secaudit.evaluate.outcome import Outcome
 from secaudit.models.control import PythonRule, on_fail_status
 from secaudit.models.enums import Status
 from secaudit.models.evidence import ParsedEvidence
 from secaudit.models.knobs import Knobs
+from secaudit.parse.tree import ConfigTree
 
 Function = Callable[[PythonRule, Mapping[str, ParsedEvidence], Knobs], Outcome]
 
@@ -54,7 +53,7 @@ FUNCTIONS = FunctionRegistry()
 _VTY_POOL = re.compile(r"^vty-pool \S+ \d+ \d+(?: line-template (?P<template>\S+))?")
 
 
-def vty_line_blocks(tree: HConfig) -> list[str]:
+def vty_line_blocks(tree: ConfigTree) -> list[str]:
     """The IOS XR line blocks the VTYs use: each vty-pool's line template, else ``line default``.
 
     Without any ``vty-pool`` line the VTYs use ``line default`` (the implicit default pool).

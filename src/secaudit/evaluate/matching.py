@@ -1,13 +1,64 @@
-"""Hierarchy-aware matching of configuration trees (hier_config ``MatchRule`` semantics)."""
+"""Hierarchy-aware matching of configuration trees (hier_config ``MatchRule`` semantics).
+
+Each ``MatchRule`` is compiled once into a predicate (its regular expression compiled with it),
+and queries use the tree's prefix index: a rule with ``equals`` or ``startswith`` only looks at
+the lines that begin with that text, instead of every line of the configuration.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-
-from hier_config import HConfig, HConfigChild
+from collections.abc import Callable
+from functools import lru_cache
 
 from secaudit.models.control import MatchRule
+from secaudit.parse.tree import ConfigTree, Node
+
+Predicate = Callable[[str], bool]
+
+
+@lru_cache(maxsize=8192)
+def compile_rule(rule: MatchRule) -> Predicate:
+    """A predicate equivalent to :func:`line_matches` for ``rule`` (cached per rule).
+
+    Examples:
+        >>> compile_rule(MatchRule(startswith="ntp", re_search=r"\\d"))("ntp server 1")
+        True
+    """
+    checks: list[Predicate] = []
+    if rule.equals is not None:
+        checks.append(_equals(rule.equals))
+    if rule.startswith is not None:
+        checks.append(_starts(rule.startswith))
+    if rule.endswith is not None:
+        checks.append(_ends(rule.endswith))
+    if rule.contains is not None:
+        checks.append(_contains(rule.contains))
+    if rule.re_search is not None:
+        checks.append(_searches(re.compile(rule.re_search)))
+    if len(checks) == 1:
+        return checks[0]
+    return lambda text: all(check(text) for check in checks)
+
+
+def _equals(s: str) -> Predicate:
+    return lambda text: text == s
+
+
+def _starts(s: str) -> Predicate:
+    return lambda text: text.startswith(s)
+
+
+def _ends(s: str) -> Predicate:
+    return lambda text: text.endswith(s)
+
+
+def _contains(s: str) -> Predicate:
+    return lambda text: s in text
+
+
+def _searches(pattern: re.Pattern[str]) -> Predicate:
+    return lambda text: pattern.search(text) is not None
 
 
 def line_matches(text: str, rule: MatchRule) -> bool:
@@ -21,52 +72,51 @@ def line_matches(text: str, rule: MatchRule) -> bool:
         >>> line_matches("ntp-service unicast-server 10.0.0.1", MatchRule(re_search=r"server \\d+"))
         True
     """
-    if rule.equals is not None and text != rule.equals:
-        return False
-    if rule.startswith is not None and not text.startswith(rule.startswith):
-        return False
-    if rule.endswith is not None and not text.endswith(rule.endswith):
-        return False
-    if rule.contains is not None and rule.contains not in text:
-        return False
-    return rule.re_search is None or re.search(rule.re_search, text) is not None
+    return compile_rule(rule)(text)
 
 
-def _walk(nodes: Iterable[HConfigChild]) -> Iterator[HConfigChild]:
-    for node in nodes:
-        yield node
-        yield from _walk(node.children)
+def _prefix(rule: MatchRule) -> str | None:
+    """The text every matching line starts with, when the rule fixes one."""
+    if rule.equals is not None:
+        return rule.equals
+    return rule.startswith
 
 
-def find(tree: HConfig, path: tuple[MatchRule, ...], *, anywhere: bool = False) -> list[HConfigChild]:
-    """Nodes whose lineage matches ``path``.
+def find(tree: ConfigTree, path: tuple[MatchRule, ...], *, anywhere: bool = False) -> list[Node]:
+    """Nodes whose lineage matches ``path``, in document order.
 
     Anchored (default): ``path[0]`` matches a top-level line, ``path[1]`` one of its children, and
     so on. ``anywhere``: the last element may be at any depth, the elements before it must match
     its nearest ancestors.
     """
     if not anywhere:
-        level: list[HConfigChild] = [c for c in tree.children if line_matches(c.text, path[0])]
+        first = compile_rule(path[0])
+        prefix = _prefix(path[0])
+        top = tree.with_prefix(prefix, top=True) if prefix is not None else tree.children
+        level = [c for c in top if first(c.text)]
         for rule in path[1:]:
-            level = [c for parent in level for c in parent.children if line_matches(c.text, rule)]
+            match = compile_rule(rule)
+            level = [c for parent in level for c in parent.children if match(c.text)]
         return level
-    found: list[HConfigChild] = []
-    for node in _walk(tree.children):
-        if not line_matches(node.text, path[-1]):
-            continue
-        ancestor: HConfig | HConfigChild = node.parent
-        ok = True
-        for rule in reversed(path[:-1]):
-            if not isinstance(ancestor, HConfigChild) or not line_matches(ancestor.text, rule):
-                ok = False
+    last = compile_rule(path[-1])
+    prefix = _prefix(path[-1])
+    candidates = tree.with_prefix(prefix) if prefix is not None else tree.nodes
+    found = [n for n in candidates if last(n.text)]
+    if len(path) == 1:
+        return found
+    above = [compile_rule(r) for r in reversed(path[:-1])]
+    out: list[Node] = []
+    for node in found:
+        ancestor = node.parent
+        for match in above:
+            if not isinstance(ancestor, Node) or not match(ancestor.text):
                 break
             ancestor = ancestor.parent
-        if ok:
-            found.append(node)
-    return found
+        else:
+            out.append(node)
+    return out
 
 
-def lineage_text(node: HConfigChild) -> str:
+def lineage_text(node: Node) -> str:
     """``parent > child`` text of a node, for observed lines."""
-    parts = [n.text for n in node.lineage()]
-    return " > ".join(parts)
+    return " > ".join(n.text for n in node.lineage())

@@ -24,6 +24,7 @@ from defusedxml.common import DefusedXmlException
 from hier_config import HConfig, Platform, get_hconfig, get_hconfig_driver
 
 from secaudit.errors import ParseError
+from secaudit.parse.tree import ConfigTree, build_tree
 from secaudit.platforms.base import PlatformSpec
 from secaudit.platforms.frame import HEADER, config_body, is_command_echo
 
@@ -265,8 +266,8 @@ class _Node:
     children: dict[str, _Node] = field(default_factory=dict)
 
 
-def to_tree(spec: PlatformSpec, text: str) -> HConfig:
-    """Parse configuration text into a hier_config tree (GENERIC driver where no better exists)."""
+def tree_lines(spec: PlatformSpec, text: str) -> list[str]:
+    """The configuration lines a tree is built from: normalised for the layout, duplicates merged."""
     platform = Platform[spec.hconfig_platform]
     blocks = tuple(
         (r.start_expression, r.end_expression) for r in get_hconfig_driver(platform).rules.indent_adjust
@@ -276,7 +277,22 @@ def to_tree(spec: PlatformSpec, text: str) -> HConfig:
     )
     if not lines:
         raise ParseError(f"{spec.name}: configuration has no lines after normalisation")
+    return lines
+
+
+def to_tree(spec: PlatformSpec, text: str) -> ConfigTree:
+    """Parse configuration text into the evaluation tree (hier_config's hierarchy, read-only)."""
+    lines = tree_lines(spec, text)
     try:
-        return get_hconfig(platform, "\n".join(lines))
+        return build_tree(lines, spec.hconfig_platform)
+    except Exception as exc:  # as hier_config: plain exceptions on malformed input
+        raise ParseError(f"{spec.name}: configuration could not be parsed: {exc}") from exc
+
+
+def to_hconfig(spec: PlatformSpec, text: str) -> HConfig:
+    """The same configuration as a hier_config tree (remediation, and the equivalence test)."""
+    lines = tree_lines(spec, text)
+    try:
+        return get_hconfig(Platform[spec.hconfig_platform], "\n".join(lines))
     except Exception as exc:  # hier_config raises plain exceptions on malformed input
         raise ParseError(f"{spec.name}: configuration could not be parsed: {exc}") from exc

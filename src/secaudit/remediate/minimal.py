@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from hier_config import HConfig, HConfigChild, get_hconfig, get_hconfig_from_dump
 
 from secaudit.models.enums import Platform
-from secaudit.parse.config import split_one_line_banner, to_tree
+from secaudit.parse.config import split_one_line_banner, to_hconfig
 from secaudit.platforms import get_platform
 from secaudit.remediate.driver import driver_of, hconfig_driver
 
@@ -100,8 +100,8 @@ def parse_lines(platform: Platform | str, lines: Iterable[str]) -> HConfig:
 
 
 def running_tree(platform: Platform | str, text: str) -> HConfig:
-    """``to_tree`` on the running configuration, re-homed onto secaudit's remediation driver."""
-    tree = to_tree(get_platform(platform), text)
+    """``to_hconfig`` on the running configuration, re-homed onto secaudit's remediation driver."""
+    tree = to_hconfig(get_platform(platform), text)
     return get_hconfig_from_dump(hconfig_driver(platform), tree.dump())
 
 
