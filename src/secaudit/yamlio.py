@@ -27,6 +27,26 @@ def _yaml() -> YAML:
     return yaml
 
 
+def _fast_yaml() -> YAML:
+    """ruamel's safe loader on libyaml (``ruamel.yaml.clib``): the same YAML 1.2 data, ~9x faster,
+    without line numbers (a file that fails is re-read with the round-trip loader for them)."""
+    yaml = YAML(typ="safe", pure=False)
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def load_data(path: Path) -> Any:
+    """Parse ``path`` into plain data quickly; ``None`` when it must be read with line numbers.
+
+    Any failure (unreadable, YAML error) returns ``None`` so that the caller re-reads the file
+    with :func:`load_yaml`, which produces the ``file:line`` message.
+    """
+    try:
+        return _fast_yaml().load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, YAMLError):
+        return None
+
+
 def load_yaml(path: Path) -> Any:
     """Parse ``path`` with ruamel's round-trip loader (line numbers kept on maps and lists)."""
     try:
@@ -108,5 +128,15 @@ def validate(model: type[M], node: Any, path: Path, *, context: str = "") -> M:
 
 
 def load_model(model: type[M], path: Path, *, context: str = "") -> M:
-    """Load and validate one YAML file as ``model``."""
+    """Load and validate one YAML file as ``model``.
+
+    The file is parsed with the fast loader; only when it is malformed or invalid is it parsed
+    again with the round-trip loader, so that the error names its ``file:line``.
+    """
+    data = load_data(path)
+    if data is not None:
+        try:
+            return model.model_validate(data)
+        except ValidationError:
+            pass  # re-read below for line numbers
     return validate(model, load_yaml(path), path, context=context)
