@@ -8,7 +8,6 @@ Every host must resolve (through its groups and the defaults) ``platform``, ``op
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from pydantic import ValidationError
 from secaudit.errors import InventoryError
 from secaudit.models.enums import Platform
 from secaudit.models.target import OPERATOR_IDS, OperatorInfo, Target
+from secaudit.models.target import operators_of as operators_of  # noqa: PLC0414 - explicit re-export
 from secaudit.yamlio import YamlError, line_of, load_yaml
 
 FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml")
@@ -168,14 +168,3 @@ def load_inventory(inventory_dir: Path, filters: TargetFilter | None = None) -> 
         targets.append(_target(host, operators, f"{hosts_path}:{line}" if line else str(hosts_path)))
     selected = tuple(t for t in targets if (filters or TargetFilter()).accepts(t))
     return LoadedInventory(targets=selected, operators=operators, nornir=nr)
-
-
-def operators_of(targets: Iterable[Target]) -> list[str]:
-    """Operators present among ``targets``, in the canonical order.
-
-    Examples:
-        >>> operators_of([])
-        []
-    """
-    present = {t.operator for t in targets}
-    return [o for o in OPERATOR_IDS if o in present]

@@ -14,9 +14,9 @@ from rich.table import Table
 
 from secaudit import __version__
 from secaudit.errors import SecauditError
-from secaudit.inventory import operators_of
 from secaudit.models.enums import Status
 from secaudit.models.finding import RunResult
+from secaudit.models.target import operators_of
 from secaudit.report.summary import is_compliant, score, status_counts
 
 app = typer.Typer(

@@ -6,7 +6,7 @@ import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -27,19 +27,20 @@ from secaudit.cli._app import (
     summary_table,
 )
 from secaudit.collect.files import EvidenceFile, FilesCollector
-from secaudit.inventory import operators_of
 from secaudit.models.enums import Environment, Platform, Role
 from secaudit.models.finding import Finding
-from secaudit.models.target import Target
+from secaudit.models.target import Target, operators_of
 from secaudit.pipeline import RunConfig, run_audit, scan_exit_code
-from secaudit.pipeline.run import AuditRequest, RunOutcome, select
-from secaudit.pipeline.run import run as run_pipeline
+from secaudit.pipeline.selection import select
 from secaudit.platforms import get_platform
 from secaudit.replay import replay as replay_bundle
 from secaudit.report.json_doc import dumps, findings_document
 from secaudit.resources import default_checks
 from secaudit.sign.manifest import MANIFEST, verify_bundle
 from secaudit.sign.suites import SIGNATURE_FILES, Verifier
+
+if TYPE_CHECKING:
+    from secaudit.pipeline.run import RunOutcome
 
 
 @app.command()
@@ -125,6 +126,9 @@ def run(
             if not op or not key_file:
                 die(f"--key-for {item!r}: expected OPERATOR=KEY or OPERATOR=KEY:CERT")
             per_operator[op] = (Path(key_file), Path(cert_file) if cert_file else None)
+        from secaudit.pipeline.run import AuditRequest  # noqa: PLC0415 - the live stack loads for `run` only
+        from secaudit.pipeline.run import run as run_pipeline  # noqa: PLC0415
+
         request = AuditRequest(
             key=key,
             inventory=inventory,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pydantic import Field
 
 from secaudit.models.base import Frozen
@@ -32,3 +34,14 @@ class Target(Frozen):
     environment: Environment
     model: str
     tags: frozenset[str] = frozenset()
+
+
+def operators_of(targets: Iterable[Target]) -> list[str]:
+    """Operators present among ``targets``, in the canonical order.
+
+    Examples:
+        >>> operators_of([])
+        []
+    """
+    present = {t.operator for t in targets}
+    return [o for o in OPERATOR_IDS if o in present]

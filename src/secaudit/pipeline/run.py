@@ -9,18 +9,15 @@ one is given), drives the audit loop, records history and publishes the signed b
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import functools
 import ipaddress
 import json
 import shutil
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-
-from pydantic import ValidationError
 
 from secaudit.collect.base import Collector
 from secaudit.collect.credentials import Credential, secret_values
@@ -32,26 +29,21 @@ from secaudit.collect.store import EvidenceStore
 from secaudit.errors import ConfigurationError, InventoryError, SecauditError
 from secaudit.evaluate.coverage import coverage_rows, load_standards
 from secaudit.evaluate.loader import (
-    Catalogue,
     load_attestations,
     load_boards,
-    load_catalogue,
     load_city_targets,
     load_kpis,
-    load_profile,
-    load_tailoring,
     load_waivers,
 )
-from secaudit.evaluate.policy import select_controls
 from secaudit.history import DEFAULT_DB_NAME, HistoryStore, trend_points, trend_svg
-from secaudit.inventory import LoadedInventory, TargetFilter, load_inventory, operators_of
-from secaudit.models.control import Control
+from secaudit.inventory import LoadedInventory, TargetFilter, load_inventory
 from secaudit.models.enums import Environment, EvidenceSource
 from secaudit.models.evidence import HostEvidence
 from secaudit.models.finding import Finding, RunResult
-from secaudit.models.profile import Profile, Selection, Tailoring
+from secaudit.models.target import operators_of
 from secaudit.pipeline.audit import RunConfig, exit_code, new_run_id, run_audit
 from secaudit.pipeline.publish import Provenance, city_extras, partial_dir, publish
+from secaudit.pipeline.selection import select
 from secaudit.progress import RunProgress
 from secaudit.resources import content_dir
 from secaudit.sign.suites import Signer, load_signer
@@ -137,43 +129,6 @@ class RunOutcome:
     run_dir: Path
     exit_code: int
     timings: Mapping[str, object] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Selected:
-    """The catalogue and what a profile plus filters select from it."""
-
-    catalogue: Catalogue
-    profile: Profile
-    controls: tuple[Control, ...]
-    tailoring: dict[str, Tailoring]
-
-
-def select(
-    checks: Path,
-    profile: str,
-    phases: Iterable[str] = (),
-    tags: Iterable[str] = (),
-    controls: Iterable[str] = (),
-) -> Selected:
-    """Load the catalogue and select controls by profile, phase, tag and id (globs allowed)."""
-    catalogue = load_catalogue(checks)
-    ids = {c.id for c in catalogue.controls}
-    the_profile = load_profile(checks, profile, ids)
-    wanted = tuple(controls)
-    try:
-        narrowing = Selection(phases=tuple(phases), tags=tuple(tags), controls=wanted)
-    except ValidationError as exc:
-        raise ConfigurationError(f"bad selection: {exc.errors()[0]['msg']}") from None
-    for pattern in wanted:
-        if not any(fnmatch.fnmatchcase(i, pattern) for i in ids):
-            raise ConfigurationError(f"--control {pattern!r} matches no control")
-    chosen = select_controls(catalogue.controls, the_profile.select, narrowing)
-    if not chosen:
-        raise ConfigurationError(
-            f"the selection (profile {profile!r}, phase/tag/control filters) selects no control"
-        )
-    return Selected(catalogue, the_profile, chosen, load_tailoring(checks, ids))
 
 
 LOOPBACK_NAMES = frozenset({"localhost", "::1"})
