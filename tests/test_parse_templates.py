@@ -51,3 +51,43 @@ def test_every_own_template_has_a_pair_and_is_strict() -> None:
         assert any(
             template.startswith((f"{platform}_{s.replace('-', '_')}", f"{platform}_{s}")) for s in slugs
         ), f"{template}: no tests/parse/{platform}/<slug>/ pair"
+
+
+def test_lazy_index_finds_what_clitable_finds() -> None:
+    """The lazily compiled index gives the template CliTable's fully compiled one gives."""
+    import re
+
+    from textfsm import clitable
+
+    from secaudit.parse import textfsm as ours
+
+    def old(directory: Path, platform: str, command: str) -> str | None:
+        table = clitable.CliTable("index", str(directory))
+        wanted = " ".join(command.split())
+        for row in range(1, table.index.compiled.size + 1):
+            compiled = table.index.compiled[row]
+            if compiled["Platform"].fullmatch(platform) and ours._whole_words(compiled["Command"], wanted):
+                return str(table.index.index[row]["Template"])
+        return None
+
+    asked = 0
+    for directory in (ours.OWN_TEMPLATES, ours.NTC_TEMPLATES):
+        rows = ours._index(str(directory))
+        platforms = sorted({r.platform for r in rows if re.fullmatch(r"[\w]+", r.platform)})
+        for platform in platforms:
+            # every command of the platform's rows, written out plainly, plus an unknown one
+            commands = {
+                re.sub(r"\(|\)\?|\\s\+|\\s\*|\$", "", r.command).replace("\\", "")
+                for r in rows
+                if r.platform == platform
+            }
+            for command in [*sorted(commands)[:40], "display nothing-like-this"]:
+                assert ours._template_for(directory, platform, command) == old(
+                    directory, platform, command
+                ), (
+                    directory.name,
+                    platform,
+                    command,
+                )
+                asked += 1
+    assert asked > 500

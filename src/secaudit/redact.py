@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 #: Words that follow "password"/"secret" as configuration keywords, not values.
 _KEYWORDS = "|".join(
@@ -268,6 +269,15 @@ def redact_line(line: str) -> str:
         >>> redact_line("ntp-service unicast-server 10.0.0.1")
         'ntp-service unicast-server 10.0.0.1'
     """
+    return _redact_cached(line) if len(line) <= _CACHED_LINE else _redact(line, prefilter=True)
+
+
+#: Lines up to this length are remembered: observed lines repeat across rules, hosts and runs.
+_CACHED_LINE = 512
+
+
+@lru_cache(maxsize=65536)
+def _redact_cached(line: str) -> str:
     return _redact(line, prefilter=True)
 
 

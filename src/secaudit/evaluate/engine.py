@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from secaudit.evaluate.matching import find, lineage_text
 from secaudit.evaluate.operators import evaluate_rule
 from secaudit.evaluate.outcome import Outcome
+from secaudit.evaluate.policy import observed_digest
 from secaudit.models.control import ConfigPresent, Control, PlatformCheck, Rule
 from secaudit.models.enums import Status
 from secaudit.models.evidence import ParsedEvidence
@@ -183,6 +184,7 @@ def evaluate_control(
         status=outcome.status,
         message=outcome.message,
         observed=outcome.observed,
+        observed_digest=observed_digest(outcome.observed),
         expected=expected,
         remediation=remediation,
         evidence=refs,

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
 
 from secaudit.models.control import MatchRule
+from secaudit.parse.literals import regex_literals
 from secaudit.parse.tree import ConfigTree, Node
 
 Predicate = Callable[[str], bool]
 
 
-@lru_cache(maxsize=8192)
+#: Compiled predicates by rule object (a catalogue's rules live as long as the catalogue; keying
+#: by identity avoids hashing a pydantic model on every lookup). Cleared when it grows large.
+_COMPILED: dict[int, tuple[MatchRule, Predicate]] = {}
+
+
 def compile_rule(rule: MatchRule) -> Predicate:
     """A predicate equivalent to :func:`line_matches` for ``rule`` (cached per rule).
 
@@ -25,6 +29,17 @@ def compile_rule(rule: MatchRule) -> Predicate:
         >>> compile_rule(MatchRule(startswith="ntp", re_search=r"\\d"))("ntp server 1")
         True
     """
+    hit = _COMPILED.get(id(rule))
+    if hit is not None and hit[0] is rule:
+        return hit[1]
+    if len(_COMPILED) > 50_000:
+        _COMPILED.clear()
+    predicate = _compile(rule)
+    _COMPILED[id(rule)] = (rule, predicate)
+    return predicate
+
+
+def _compile(rule: MatchRule) -> Predicate:
     checks: list[Predicate] = []
     if rule.equals is not None:
         checks.append(_equals(rule.equals))
@@ -75,6 +90,20 @@ def line_matches(text: str, rule: MatchRule) -> bool:
     return compile_rule(rule)(text)
 
 
+def _candidates(tree: ConfigTree, rule: MatchRule, *, top: bool) -> list[Node]:
+    """The lines a rule has to be tried on: found by a literal prefix or substring, or all."""
+    prefix = _prefix(rule)
+    if prefix is not None:
+        return tree.with_prefix(prefix, top=top)
+    if rule.re_search is not None:
+        anchored, required = regex_literals(rule.re_search)
+        if anchored is not None:
+            return tree.with_prefix(anchored, top=top)
+        if required is not None and not top:
+            return tree.lines_containing(required)
+    return tree.children if top else tree.nodes
+
+
 def _prefix(rule: MatchRule) -> str | None:
     """The text every matching line starts with, when the rule fixes one."""
     if rule.equals is not None:
@@ -91,17 +120,13 @@ def find(tree: ConfigTree, path: tuple[MatchRule, ...], *, anywhere: bool = Fals
     """
     if not anywhere:
         first = compile_rule(path[0])
-        prefix = _prefix(path[0])
-        top = tree.with_prefix(prefix, top=True) if prefix is not None else tree.children
-        level = [c for c in top if first(c.text)]
+        level = [c for c in _candidates(tree, path[0], top=True) if first(c.text)]
         for rule in path[1:]:
             match = compile_rule(rule)
             level = [c for parent in level for c in parent.children if match(c.text)]
         return level
     last = compile_rule(path[-1])
-    prefix = _prefix(path[-1])
-    candidates = tree.with_prefix(prefix) if prefix is not None else tree.nodes
-    found = [n for n in candidates if last(n.text)]
+    found = [n for n in _candidates(tree, path[-1], top=False) if last(n.text)]
     if len(path) == 1:
         return found
     above = [compile_rule(r) for r in reversed(path[:-1])]

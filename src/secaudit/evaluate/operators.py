@@ -42,12 +42,24 @@ from secaudit.redact import redact_line
 Evidence = Mapping[str, ParsedEvidence]
 
 
+_PATH_TEXT: dict[int, tuple[tuple[MatchRule, ...], str]] = {}
+
+
 def _path_text(path: tuple[MatchRule, ...]) -> str:
+    """A path as text for messages (remembered per path object: messages are built per host)."""
+    hit = _PATH_TEXT.get(id(path))
+    if hit is not None and hit[0] is path:
+        return hit[1]
+
     def one(rule: MatchRule) -> str:
         fields = rule.model_dump(exclude_none=True)
         return ",".join(f"{k}={v!r}" for k, v in fields.items())
 
-    return " > ".join(one(r) for r in path)
+    text = " > ".join(one(r) for r in path)
+    if len(_PATH_TEXT) > 50_000:
+        _PATH_TEXT.clear()
+    _PATH_TEXT[id(path)] = (path, text)
+    return text
 
 
 def _observed(nodes: list[Any], limit: int = 20) -> tuple[str, ...]:

@@ -143,7 +143,9 @@ def finalise(
     now: datetime,
 ) -> Finding:
     """Digest, tailoring, attestations, then waivers: the order a reviewer expects."""
-    finding = finding.model_copy(update={"observed_digest": observed_digest(finding.observed)})
+    digest = observed_digest(finding.observed)
+    if finding.observed_digest != digest:
+        finding = finding.model_copy(update={"observed_digest": digest})
     finding = apply_tailoring(finding, tailoring.get(finding.operator))
     finding = apply_attestations(finding, attestations, now)
     return apply_waivers(finding, waivers, now)

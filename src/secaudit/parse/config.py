@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from functools import cache
 
 from defusedxml import ElementTree as DefusedET
 from defusedxml.common import DefusedXmlException
@@ -197,15 +197,30 @@ _BANNER_START = re.compile(r"^\s*banner\s+\S+\s+(?P<d>\S)\s*$")
 Block = tuple[str, str]
 
 
+@cache
+def _block_patterns(
+    blocks: tuple[Block, ...],
+) -> tuple[re.Pattern[str] | None, tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]]:
+    """The blocks' start regexes as one pre-check, and each (start, end) pair compiled."""
+    if not blocks:
+        return None, ()
+    pairs = tuple((re.compile(b), re.compile(e)) for b, e in blocks)
+    return re.compile("|".join(f"(?:{b})" for b, _ in blocks)), pairs
+
+
 def _units(lines: list[str], blocks: tuple[Block, ...] = ()) -> list[list[str]]:
     """Group lines into units: a multi-line banner or an end-closed block is one unit."""
+    any_start, pairs = _block_patterns(blocks)
     units: list[list[str]] = []
     i = 0
     while i < len(lines):
-        start = _BANNER_START.match(lines[i])
-        end_rx = next((end for begin, end in blocks if re.search(begin, lines[i])), None)
+        line = lines[i]
+        start = _BANNER_START.match(line) if "banner" in line else None
+        end_rx = None
+        if any_start is not None and any_start.search(line):
+            end_rx = next((end for begin, end in pairs if begin.search(line)), None)
         if start is None and end_rx is None:
-            units.append([lines[i]])
+            units.append([line])
             i += 1
             continue
         j = i + 1
@@ -213,8 +228,8 @@ def _units(lines: list[str], blocks: tuple[Block, ...] = ()) -> list[list[str]]:
             delim = start.group("d")
             while j < len(lines) and delim not in lines[j]:
                 j += 1
-        else:
-            while j < len(lines) and not re.search(str(end_rx), lines[j]):
+        elif end_rx is not None:
+            while j < len(lines) and not end_rx.search(lines[j]):
                 j += 1
         units.append(lines[i : j + 1])
         i = j + 1
@@ -243,7 +258,7 @@ def merge_duplicates(lines: list[str], blocks: tuple[Block, ...] = ()) -> list[s
         while stack and stack[-1][0] >= depth:
             stack.pop()
         parent = stack[-1][1]
-        key = "\n".join(u.strip() for u in unit)
+        key = unit[0].strip() if len(unit) == 1 else "\n".join(u.strip() for u in unit)
         node = parent.children.get(key)
         if node is None:
             node = parent.children[key] = _Node(unit)
@@ -260,18 +275,26 @@ def merge_duplicates(lines: list[str], blocks: tuple[Block, ...] = ()) -> list[s
     return out
 
 
-@dataclass
 class _Node:
-    unit: list[str]
-    children: dict[str, _Node] = field(default_factory=dict)
+    """A unit of lines and the units under it (a plain slotted class: one per line, kept cheap)."""
+
+    __slots__ = ("children", "unit")
+
+    def __init__(self, unit: list[str]) -> None:
+        self.unit = unit
+        self.children: dict[str, _Node] = {}
+
+
+@cache
+def _blocks(hconfig_platform: str) -> tuple[Block, ...]:
+    """The driver's end-closed blocks (``indent_adjust``), read once per platform."""
+    rules = get_hconfig_driver(Platform[hconfig_platform]).rules
+    return tuple((r.start_expression, r.end_expression) for r in rules.indent_adjust)
 
 
 def tree_lines(spec: PlatformSpec, text: str) -> list[str]:
     """The configuration lines a tree is built from: normalised for the layout, duplicates merged."""
-    platform = Platform[spec.hconfig_platform]
-    blocks = tuple(
-        (r.start_expression, r.end_expression) for r in get_hconfig_driver(platform).rules.indent_adjust
-    )
+    blocks = _blocks(spec.hconfig_platform)
     lines = merge_duplicates(
         xml_lines(text) if spec.config_layout == "xml" else normalise_lines(spec, text), blocks
     )

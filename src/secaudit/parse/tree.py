@@ -26,6 +26,8 @@ from hier_config import HConfig, HConfigChild, Platform, get_hconfig, get_hconfi
 from hier_config.models import MatchRule as HMatchRule
 from hier_config.platforms.driver_base import HConfigDriverBase
 
+from secaudit.parse.literals import regex_literals
+
 
 class DuplicateLineError(ValueError):
     """Two identical lines at one level where the platform's driver allows none (as hier_config)."""
@@ -67,7 +69,7 @@ class Node:
 class ConfigTree:
     """The root: top-level lines, plus every line in document order for fast queries."""
 
-    __slots__ = ("_keys", "_prefix", "_top_prefix", "children", "nodes")
+    __slots__ = ("_keys", "_prefix", "_text", "_top_prefix", "children", "nodes")
 
     parent = None
     level = -1
@@ -78,6 +80,7 @@ class ConfigTree:
         self.nodes: list[Node] = []
         self._prefix: tuple[list[str], list[int]] | None = None
         self._top_prefix: tuple[list[str], list[int]] | None = None
+        self._text: str | None = None
 
     def __repr__(self) -> str:
         return f"ConfigTree({len(self.children)} top-level lines, {len(self.nodes)} lines)"
@@ -119,6 +122,20 @@ class ConfigTree:
         while hi < len(texts) and texts[hi].startswith(prefix):
             hi += 1
         return [nodes[i] for i in sorted(positions[lo:hi])]
+
+    def lines_containing(self, literal: str) -> list[Node]:
+        """Lines that contain ``literal``, in document order (one scan of the joined text first).
+
+        Examples:
+            >>> tree = build_tree(["a 1", " b 2", "c 3"], "GENERIC")
+            >>> [n.text for n in tree.lines_containing(" 2")], tree.lines_containing("zz")
+            (['b 2'], [])
+        """
+        if self._text is None:
+            self._text = "\n".join(n.text for n in self.nodes)
+        if literal not in self._text:
+            return []
+        return [n for n in self.nodes if literal in n.text]
 
 
 def _add_child(parent: Node | ConfigTree, text: str, dup_allowed: bool, level: int = 0) -> Node:
@@ -168,6 +185,18 @@ def _lineage_match(node: Node, rules: tuple[HMatchRule, ...]) -> bool:
     )
 
 
+def _required_words(patterns: Iterable[str]) -> tuple[str, ...] | None:
+    """For each pattern, a text every match contains; ``None`` when one pattern has none."""
+    words: list[str] = []
+    for pattern in patterns:
+        prefix, required = regex_literals(pattern)
+        word = required or prefix
+        if word is None:
+            return None
+        words.append(word)
+    return tuple(words)
+
+
 def _any_of(patterns: Iterable[str]) -> re.Pattern[str] | None:
     """One pattern that matches wherever any of ``patterns`` matches (a cheap pre-check)."""
     parts = [f"(?:{p})" for p in patterns]
@@ -183,6 +212,7 @@ class _Rules:
     full_text_sub: tuple[tuple[re.Pattern[str], str], ...]
     line_sub: tuple[tuple[re.Pattern[str], str], ...]
     line_sub_any: re.Pattern[str] | None
+    line_sub_words: tuple[str, ...] | None  # text each substitution needs (cheaper than the regex)
     indent_adjust: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]
     indent_start_any: re.Pattern[str] | None
     exits: tuple[tuple[tuple[HMatchRule, ...], str | None], ...]
@@ -212,6 +242,7 @@ def _rules(hconfig_platform: str) -> _Rules | None:
         full_text_sub=tuple((re.compile(r.search), r.replace) for r in rules.full_text_sub),
         line_sub=tuple((re.compile(r.search), r.replace) for r in rules.per_line_sub),
         line_sub_any=_any_of(r.search for r in rules.per_line_sub),
+        line_sub_words=_required_words(r.search for r in rules.per_line_sub),
         indent_adjust=tuple(
             (re.compile(r.start_expression), re.compile(r.end_expression)) for r in rules.indent_adjust
         ),
@@ -242,6 +273,13 @@ def _sectional_exit(node: Node, rules: _Rules) -> str | None:
 
 def _banner_end(line: str, end_lines: set[str], end_contains: list[str]) -> bool:
     return line.startswith("^") or line in end_lines or any(c in line for c in end_contains)
+
+
+def _may_substitute(line: str, rules: _Rules) -> bool:
+    """Whether any per-line substitution can apply (by the words they need, else by regex)."""
+    if rules.line_sub_words is not None:
+        return any(word in line for word in rules.line_sub_words)
+    return rules.line_sub_any is not None and rules.line_sub_any.search(line) is not None
 
 
 def _load(tree: ConfigTree, text: str, rules: _Rules) -> None:
@@ -278,7 +316,7 @@ def _load(tree: ConfigTree, text: str, rules: _Rules) -> None:
             continue
         stripped = raw.lstrip()
         line = " " * (len(raw) - len(stripped)) + " ".join(raw.split())
-        if rules.line_sub_any is not None and rules.line_sub_any.search(line):
+        if _may_substitute(line, rules):
             for pattern, repl in rules.line_sub:
                 line = pattern.sub(repl, line)
         line = line.rstrip()

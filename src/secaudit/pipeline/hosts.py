@@ -7,6 +7,7 @@ host gives the same findings whichever way its evidence arrived.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -37,6 +38,20 @@ from secaudit.timing import StageTimes, timed
 HOST_KEY_CONTROL = "SEC-COLL-001"
 
 
+def _not_in_plan(target: Target, command: str) -> Evidence:
+    return Evidence(
+        host=target.name,
+        platform=target.platform,
+        command=command,
+        slug="",
+        text="",
+        sha256="",
+        source=EvidenceSource.OFFLINE,
+        state=EvidenceState.NOT_COLLECTED,
+        detail="not part of this run's command plan",
+    )
+
+
 def evaluate_host(
     target: Target,
     evidence: Iterable[Evidence],
@@ -51,32 +66,29 @@ def evaluate_host(
     by_command = {e.command: e for e in evidence}
     cache: dict[tuple[str, str, str | None, bool], ParsedEvidence] = {}
     findings: list[Finding] = []
+    clock = time.thread_time if times is not None else None
+    started = clock() if clock is not None else 0.0
+    parsing = 0.0
     for control in controls:
         check = control.platforms.get(target.platform)
         parsed: dict[str, ParsedEvidence] = {}
         if check is not None and check.evaluated:
             for spec in check.evidence:
                 command = resolve_command(target.platform, spec) or spec.command
-                ev = by_command.get(command) or Evidence(
-                    host=target.name,
-                    platform=target.platform,
-                    command=command,
-                    slug="",
-                    text="",
-                    sha256="",
-                    source=EvidenceSource.OFFLINE,
-                    state=EvidenceState.NOT_COLLECTED,
-                    detail="not part of this run's command plan",
-                )
                 key = (command, spec.parser, spec.template, spec.allow_no_rows)
                 if key not in cache:
-                    with timed(times, "parse"):
-                        cache[key] = parse_evidence(ev, spec)
+                    ev = by_command.get(command) or _not_in_plan(target, command)
+                    before = clock() if clock is not None else 0.0
+                    cache[key] = parse_evidence(ev, spec)
+                    if clock is not None:
+                        parsing += clock() - before
                 parsed[spec.id] = cache[key]
-        with timed(times, "evaluate"):
-            finding = evaluate_control(target, control, parsed, knobs)
+        finding = evaluate_control(target, control, parsed, knobs)
         if finding is not None:
             findings.append(finding)
+    if times is not None and clock is not None:
+        times.add("parse", parsing)
+        times.add("evaluate", clock() - started - parsing)
     return findings
 
 
