@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 import sys
 from collections.abc import Iterable
@@ -26,8 +28,10 @@ from secaudit.cli._app import (
     passphrase,
     summary_table,
 )
+from secaudit.collect.base import Collector
 from secaudit.collect.files import EvidenceFile, FilesCollector
-from secaudit.models.enums import Environment, Platform, Role
+from secaudit.collect.sharded import ShardedCollector
+from secaudit.models.enums import Environment, EvidenceSource, Platform, Role
 from secaudit.models.finding import Finding
 from secaudit.models.target import Target, operators_of
 from secaudit.pipeline import RunConfig, run_audit, scan_exit_code
@@ -276,6 +280,9 @@ def scan_config(
     phase: PhaseOpt = None,
     tag: TagOpt = None,
     control: ControlOpt = None,
+    processes: Annotated[
+        int, typer.Option(help="Worker processes (0: one per core once there are 100 files or more)")
+    ] = 0,
 ) -> None:
     """Audit saved configurations without an inventory; other evidence is not_collected."""
 
@@ -300,7 +307,14 @@ def scan_config(
                 die(f"{path}: two files map to the same host name {target.name!r}")
             files[target.name] = [EvidenceFile(path)]
             targets.append(target)
-        collect = FilesCollector(files)
+        workers = processes or (os.cpu_count() or 1 if len(targets) >= 100 else 1)
+        collect: Collector = FilesCollector(files)
+        if workers > 1:
+            collect = ShardedCollector(
+                make=functools.partial(FilesCollector, files),
+                source=EvidenceSource.OFFLINE,
+                processes=workers,
+            )
 
         config = RunConfig(
             catalogue=chosen.catalogue,

@@ -21,18 +21,19 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secaudit.collect.base import Collector, HostProcessor, Plan
 from secaudit.collect.credentials import Credential
-from secaudit.collect.live import LiveCollector, LiveOptions
 from secaudit.collect.store import EvidenceStore
 from secaudit.collect.text import command_slug
-from secaudit.inventory import init_nornir
 from secaudit.models.enums import CollectionState, EvidenceSource, EvidenceState
 from secaudit.models.evidence import Evidence, HostEvidence
 from secaudit.models.target import Target
 from secaudit.timing import StageTimes
+
+if TYPE_CHECKING:
+    from secaudit.collect.live import LiveOptions
 
 #: Builds a worker's collector inside the worker process (picklable: a module-level function or a
 #: ``functools.partial`` of one, or a picklable collector class).
@@ -43,6 +44,9 @@ def live_collector(
     inventory_dir: Path, credentials: Mapping[str, Credential], options: LiveOptions, secrets: tuple[str, ...]
 ) -> Collector:
     """A worker's live collector: its own Nornir (inventory loaded once per worker)."""
+    from secaudit.collect.live import LiveCollector  # noqa: PLC0415 - offline scans never load the live stack
+    from secaudit.inventory import init_nornir  # noqa: PLC0415
+
     nornir = init_nornir(inventory_dir, num_workers=options.num_workers)
     return LiveCollector(nornir, credentials, options, secrets=secrets)
 
