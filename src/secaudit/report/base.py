@@ -24,7 +24,13 @@ ENTRY_POINT_GROUP = "secaudit.report_formats"
 
 @dataclass(frozen=True)
 class OperatorReport:
-    """What every format renders: one operator's findings, hosts and run, in one language."""
+    """What every format renders: one operator's findings, hosts and run, in one language.
+
+    Whatever several formats need is computed once here and shared: the operator's findings in
+    run order and sorted by host, control and fingerprint, each finding dumped to its JSON-ready
+    dict once (``rows``), the run's hosts by name and the findings document. Formats only read
+    these objects; none may change them.
+    """
 
     result: RunResult
     operator: str
@@ -33,20 +39,59 @@ class OperatorReport:
 
     @cached_property
     def findings(self) -> list[Finding]:
-        """This operator's findings."""
+        """This operator's findings, in run order."""
         return [f for f in self.result.findings if f.operator == self.operator]
 
     @cached_property
+    def sorted_findings(self) -> list[Finding]:
+        """This operator's findings sorted by host, control id and fingerprint."""
+        return sorted(self.findings, key=lambda f: (f.host, f.control_id, f.fingerprint))
+
+    @cached_property
     def targets(self) -> list[Target]:
-        """This operator's hosts."""
+        """This operator's hosts, in run order."""
         return [t for t in self.result.targets if t.operator == self.operator]
 
     @cached_property
+    def target_by_name(self) -> dict[str, Target]:
+        """Every host of the run by name (the first of a name wins, as a linear search would)."""
+        out: dict[str, Target] = {}
+        for t in self.result.targets:
+            out.setdefault(t.name, t)
+        return out
+
+    @cached_property
+    def rows(self) -> list[dict[str, Any]]:
+        """Each finding of :attr:`findings` as ``model_dump(mode="json")``, same order, dumped once."""
+        return [f.model_dump(mode="json") for f in self.findings]
+
+    @cached_property
+    def _row_of(self) -> dict[int, dict[str, Any]]:
+        return {id(f): row for f, row in zip(self.findings, self.rows, strict=True)}
+
+    def row(self, finding: Finding) -> dict[str, Any]:
+        """The shared JSON-ready dict of one of this operator's findings."""
+        return self._row_of[id(finding)]
+
+    @cached_property
     def document(self) -> dict[str, Any]:
-        """The findings document (``findings.json``), which the HTML report also reads."""
+        """The findings document (``findings.json``), which the HTML and Markdown reports also read."""
         from secaudit.report.json_doc import findings_document  # noqa: PLC0415 - avoids an import cycle
 
-        return findings_document(self.result, self.operator, self.findings)
+        return findings_document(self.result, self.operator, self.findings, self.rows)
+
+
+def operator_report(
+    result: RunResult, operator: str, templates_dir: Path | None = None, lang: str | None = None
+) -> OperatorReport:
+    """The :class:`OperatorReport` of ``operator`` (its own language unless ``lang``).
+
+    Raises :class:`ReportError` when ``operator`` is not in the run. ``templates_dir`` matters
+    only to the formats rendered from templates.
+    """
+    if operator not in result.operators:
+        raise ReportError(f"operator {operator!r} is not in this run")
+    return OperatorReport(result, operator, templates_dir or Path(), lang or result.operators[operator].lang)
 
 
 @runtime_checkable
@@ -66,6 +111,23 @@ class ReportFormat(Protocol):
     def render(self, report: OperatorReport) -> bytes:
         """The file's bytes."""
         ...
+
+
+@runtime_checkable
+class ChunkedFormat(Protocol):
+    """A report format that can also hand its file over in parts (the built-ins do)."""
+
+    def chunks(self, report: OperatorReport) -> Iterator[bytes]:
+        """The file's bytes in order, in parts; joined, they are ``render(report)``."""
+        ...
+
+
+def format_chunks(fmt: ReportFormat, report: OperatorReport) -> Iterator[bytes]:
+    """The bytes of ``fmt`` for ``report``, in parts when the format can stream them."""
+    if isinstance(fmt, ChunkedFormat):
+        yield from fmt.chunks(report)
+    else:
+        yield fmt.render(report)
 
 
 class FormatRegistry:

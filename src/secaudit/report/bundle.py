@@ -18,10 +18,10 @@ from markupsafe import Markup
 from secaudit.inventory import operators_of
 from secaudit.models.enums import Phase, Severity, Status
 from secaudit.models.finding import RunResult
-from secaudit.report.base import OperatorReport
+from secaudit.report.base import OperatorReport, format_chunks
 from secaudit.report.formats import report_formats
 from secaudit.report.html import render
-from secaudit.report.json_doc import dumps
+from secaudit.report.json_doc import dumps, noncompliant_hosts
 from secaudit.report.summary import is_compliant, score, status_counts
 
 
@@ -48,7 +48,9 @@ def write_operator_bundle(
     folder.mkdir(parents=True)
     report = OperatorReport(result, operator, templates_dir, lang or result.operators[operator].lang)
     for fmt in report_formats():
-        (folder / fmt.filename).write_bytes(fmt.render(report))
+        with (folder / fmt.filename).open("wb") as handle:
+            for chunk in format_chunks(fmt, report):
+                handle.write(chunk)
     targets = report.targets
     copy_evidence(run_dir / "evidence", folder / "evidence", (t.name for t in targets))
     for t in targets:
@@ -107,11 +109,12 @@ def write_city_bundle(
     for op in operators_of(result.targets):
         findings = [f for f in result.findings if f.operator == op]
         hosts = [t.name for t in result.targets if t.operator == op]
+        blocked = noncompliant_hosts(findings)
         rows.append(
             {
                 "info": result.operators[op].model_dump(mode="json"),
                 "hosts": len(hosts),
-                "compliant_hosts": sum(is_compliant(f for f in findings if f.host == h) for h in hosts),
+                "compliant_hosts": sum(h not in blocked for h in hosts),
                 "compliant": is_compliant(findings),
                 "score": score(findings),
                 "score_with_waivers": score(findings, with_waivers=True),

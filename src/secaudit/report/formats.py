@@ -4,62 +4,93 @@
 findings schema), ``findings.csv``, ``junit.xml`` and ``findings.sarif``. Formats that installed
 packages declare under the ``secaudit.report_formats`` entry point are added by
 :func:`report_formats`.
+
+Each built-in format writes its file as a stream of chunks (:meth:`BuiltinFormat.chunks`), so the
+bundle writer never holds a whole report; ``render`` joins the chunks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
+from secaudit.errors import ReportError
 from secaudit.report.base import FormatRegistry, OperatorReport
-from secaudit.report.csv_out import render_csv
-from secaudit.report.html import render
-from secaudit.report.json_doc import dumps
-from secaudit.report.junit import render_junit
-from secaudit.report.markdown import render_markdown
-from secaudit.report.sarif import render_sarif
+from secaudit.report.csv_out import csv_chunks
+from secaudit.report.html import html_template, render_chunks
+from secaudit.report.json_doc import iter_dumps
+from secaudit.report.junit import junit_chunks
+from secaudit.report.markdown import markdown_chunks, markdown_template
+from secaudit.report.sarif import sarif_chunks
 from secaudit.report.summary import host_sections
 
 
 @dataclass(frozen=True, slots=True)
 class BuiltinFormat:
-    """A format made of a name, a file name and a render function."""
+    """A format made of a name, a file name and a render function (or a chunk writer)."""
 
     name: str
     filename: str
-    renderer: Callable[[OperatorReport], bytes]
+    renderer: Callable[[OperatorReport], bytes] | None = None
+    writer: Callable[[OperatorReport], Iterable[bytes]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.renderer is None and self.writer is None:
+            raise ReportError(f"report format {self.name!r} needs a renderer or a writer")
 
     def render(self, report: OperatorReport) -> bytes:
         """Render ``report``."""
-        return self.renderer(report)
+        if self.renderer is not None:
+            return self.renderer(report)
+        return b"".join(self.chunks(report))
+
+    def chunks(self, report: OperatorReport) -> Iterator[bytes]:
+        """The file's bytes in order, in parts (their concatenation is :meth:`render`)."""
+        if self.writer is not None:
+            yield from self.writer(report)
+        else:
+            yield self.render(report)
 
 
-def _html(report: OperatorReport) -> bytes:
+HTML_TEMPLATE = "html/report.html.j2"
+
+
+def _html(report: OperatorReport) -> Iterator[bytes]:
     doc = report.document
     context = {
         "lang": report.lang,
         "run": doc["run"],
         "operator": report.result.operators[report.operator].model_dump(mode="json"),
         "summary": doc["summary"],
-        "hosts": host_sections(report.targets, report.findings),
+        "hosts": host_sections(report.targets, report.findings, report.row),
         "collection": doc["collection"],
     }
-    return render(report.templates_dir, "html/report.html.j2", context)
+    return render_chunks(report.templates_dir, HTML_TEMPLATE, context)
 
 
 FORMATS = FormatRegistry()
 for _fmt in (
-    BuiltinFormat("json", "findings.json", lambda r: dumps(r.document)),
-    BuiltinFormat("html", "report.html", _html),
-    BuiltinFormat(
-        "markdown", "report.md", lambda r: render_markdown(r.result, r.operator, r.templates_dir, r.lang)
-    ),
-    BuiltinFormat("csv", "findings.csv", lambda r: render_csv(r.result, r.operator)),
-    BuiltinFormat("junit", "junit.xml", lambda r: render_junit(r.result, r.operator)),
-    BuiltinFormat("sarif", "findings.sarif", lambda r: render_sarif(r.result, r.operator)),
+    BuiltinFormat("json", "findings.json", writer=lambda r: iter_dumps(r.document)),
+    BuiltinFormat("html", "report.html", writer=_html),
+    BuiltinFormat("markdown", "report.md", writer=markdown_chunks),
+    BuiltinFormat("csv", "findings.csv", writer=csv_chunks),
+    BuiltinFormat("junit", "junit.xml", writer=junit_chunks),
+    BuiltinFormat("sarif", "findings.sarif", writer=sarif_chunks),
 ):
     FORMATS.register(_fmt)
+
+
+def preload(templates_dir: Path, langs: Iterable[str]) -> None:
+    """Load the installed formats and compile the report templates of ``langs`` now.
+
+    A process about to fork report workers calls this first, so the workers inherit both.
+    """
+    report_formats()
+    for lang in set(langs):
+        html_template(templates_dir, HTML_TEMPLATE, lang)
+        markdown_template(templates_dir, lang)
 
 
 @cache

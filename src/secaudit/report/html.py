@@ -4,20 +4,29 @@ Templates mark UI text with ``_("English text")`` (``jinja2.ext.i18n``, new-styl
 catalogues are gettext ``.po`` files under ``templates/locale/<locale>/LC_MESSAGES/secaudit.po``
 (English is the source language, so ``en`` needs none); they are compiled in memory with Babel
 when first used. HTML is autoescaped with StrictUndefined; Markdown has its own environment.
+
+Reports of 1,000 hosts call ``_()`` and read attributes of plain dicts hundreds of thousands of
+times, so both environments are :class:`ReportEnvironment`: the same output as Jinja's own, with
+a dict's keys looked up first and each UI text translated once per environment (:func:`install_i18n`).
+Large reports are rendered as a stream of chunks (:func:`render_chunks`).
 """
 
 from __future__ import annotations
 
 import gettext
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateError
+from jinja2.nodes import EvalContext
+from jinja2.utils import pass_eval_context
+from markupsafe import Markup
 
 from secaudit.errors import ReportError
 
@@ -71,17 +80,66 @@ def translations(templates_dir: str, lang: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(buffer)
 
 
+#: Attribute names of a plain dict (``items``, ``get``...): Jinja's ``x.name`` finds these first.
+_DICT_ATTRS = frozenset(dir(dict))
+
+
+class ReportEnvironment(Environment):
+    """A Jinja2 environment whose ``x.name`` reads a plain dict's key first.
+
+    Jinja tries ``getattr(x, name)`` and falls back to ``x[name]``; on a dict the attribute
+    lookup fails with an exception for every key. The result is the same: a dict attribute
+    (``items``, ``values``...) still wins over a key of the same name, and a missing key still
+    gives an undefined.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``obj.attribute`` in a template."""
+        if type(obj) is dict and attribute not in _DICT_ATTRS:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
+def _cached_gettext(translate_text: Callable[[str], str]) -> Callable[..., str]:
+    """A new-style ``_()`` equal to ``jinja2.ext``'s, translating each text once per escaping mode."""
+    done: dict[tuple[str, bool], str] = {}
+
+    @pass_eval_context
+    def _(eval_ctx: EvalContext, string: str, **variables: Any) -> str:
+        key = (string, eval_ctx.autoescape)
+        if not variables and key in done:
+            return done[key]
+        text = translate_text(string)
+        if eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 - the catalogue's own text, trusted as jinja2.ext does
+        # As jinja2.ext: always a format string, even without variables ("%%" is "%").
+        out: str = text % variables
+        if not variables:
+            done[key] = out
+        return out
+
+    return _
+
+
 def install_i18n(env: Environment, templates_dir: str, lang: str) -> Environment:
-    """Enable ``_()``/``{% trans %}`` in ``env`` with the catalogue of ``lang``."""
+    """Enable ``_()``/``{% trans %}`` in ``env`` with the catalogue of ``lang``.
+
+    ``_()`` is jinja2's new-style gettext with each translated text kept once it is made.
+    """
+    catalogue = translations(templates_dir, lang)
     env.add_extension("jinja2.ext.i18n")
-    env.install_gettext_translations(translations(templates_dir, lang), newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(catalogue, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["_"] = _cached_gettext(catalogue.gettext)
     return env
 
 
 @cache
 def _env(templates_dir: str, lang: str) -> Environment:
     # Device-supplied strings (banners, descriptions) reach these templates: autoescape always on.
-    env = Environment(
+    env = ReportEnvironment(
         loader=FileSystemLoader(templates_dir),
         autoescape=True,
         undefined=StrictUndefined,
@@ -103,15 +161,38 @@ def translate(templates_dir: Path, lang: str) -> Callable[[str], str]:
     return translations(str(templates_dir), lang).gettext
 
 
-def render(templates_dir: Path, template: str, context: dict[str, Any]) -> bytes:
-    """Render ``template`` (relative to ``templates_dir``) in ``context["lang"]`` to UTF-8 bytes."""
-    lang = str(context.get("lang", "zh-CN"))
+#: Template output pieces joined into one chunk when a report is streamed.
+CHUNK_PIECES = 20_000
+
+
+def stream(template: Template, context: dict[str, Any], where: Path) -> Iterator[bytes]:
+    """Render ``template`` as UTF-8 chunks: the bytes of ``template.render(**context)``, in parts.
+
+    Jinja yields one piece per output expression; pieces are joined ``CHUNK_PIECES`` at a time,
+    so no report is ever held whole. A template error names ``where``.
+    """
+    pieces = template.generate(**context)
     try:
-        return (
-            _env(str(templates_dir), lang)
-            .get_template(template)
-            .render(**I18N_CONTEXT, **context)
-            .encode("utf-8")
-        )
+        while batch := list(islice(pieces, CHUNK_PIECES)):
+            yield "".join(batch).encode("utf-8")
+    except TemplateError as exc:
+        raise ReportError(f"{where}: {exc}") from None
+
+
+def html_template(templates_dir: Path, template: str, lang: str) -> Template:
+    """``template`` (relative to ``templates_dir``) compiled for ``lang`` (kept once compiled)."""
+    try:
+        return _env(str(templates_dir), lang).get_template(template)
     except TemplateError as exc:
         raise ReportError(f"{templates_dir / template}: {exc}") from None
+
+
+def render_chunks(templates_dir: Path, template: str, context: dict[str, Any]) -> Iterator[bytes]:
+    """Render ``template`` (relative to ``templates_dir``) in ``context["lang"]`` as UTF-8 chunks."""
+    loaded = html_template(templates_dir, template, str(context.get("lang", "zh-CN")))
+    return stream(loaded, {**I18N_CONTEXT, **context}, templates_dir / template)
+
+
+def render(templates_dir: Path, template: str, context: dict[str, Any]) -> bytes:
+    """Render ``template`` (relative to ``templates_dir``) in ``context["lang"]`` to UTF-8 bytes."""
+    return b"".join(render_chunks(templates_dir, template, context))

@@ -11,17 +11,17 @@ secaudit itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from functools import cache
+from collections.abc import Iterable, Iterator
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateError
 
 from secaudit.errors import ReportError
-from secaudit.models.finding import Finding, RunResult
-from secaudit.report.html import I18N_CONTEXT, install_i18n
-from secaudit.report.json_doc import findings_document
+from secaudit.models.finding import RunResult
+from secaudit.report.base import OperatorReport, operator_report
+from secaudit.report.html import I18N_CONTEXT, ReportEnvironment, install_i18n, stream
 from secaudit.report.summary import host_sections
 
 TEMPLATE = "markdown/report.md.j2"
@@ -55,10 +55,20 @@ def md_escape(value: object) -> str:
     """
     if value is None:
         return ""
-    text = _CONTROL.sub("", _BREAKS.sub(" ", str(value)))
+    if type(value) is str:
+        return _escaped(value)
+    return _escape_text(str(value))
+
+
+def _escape_text(value: str) -> str:
+    text = _CONTROL.sub("", _BREAKS.sub(" ", value))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_INLINE.sub(r"\\\1", text)
     return _MD_LINE_START.sub(r"\\\1", text)
+
+
+# Titles, control ids and messages repeat across hosts: each distinct text is escaped once.
+_escaped = lru_cache(maxsize=1 << 14)(_escape_text)
 
 
 def md_codeblock(lines: Iterable[object], info: str = "text") -> str:
@@ -87,9 +97,9 @@ def md_codeblock(lines: Iterable[object], info: str = "text") -> str:
 @cache
 def _env(templates_dir: str, lang: str) -> Environment:
     # Autoescape off on purpose: this is Markdown. Escaping is explicit, through the filters.
-    env = Environment(
+    env = ReportEnvironment(
         loader=FileSystemLoader(templates_dir),
-        autoescape=False,  # noqa: S701 - Markdown: values escaped by md_escape / md_codeblock
+        autoescape=False,  # Markdown: values escaped by md_escape / md_codeblock
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -100,26 +110,24 @@ def _env(templates_dir: str, lang: str) -> Environment:
     return install_i18n(env, templates_dir, lang)
 
 
-def _sorted_findings(result: RunResult, operator: str) -> list[Finding]:
-    return sorted(
-        (f for f in result.findings if f.operator == operator),
-        key=lambda f: (f.host, f.control_id, f.fingerprint),
-    )
+def markdown_template(templates_dir: Path, lang: str) -> Template:
+    """The Markdown report template compiled for ``lang`` (kept once compiled)."""
+    try:
+        return _env(str(templates_dir), lang).get_template(TEMPLATE)
+    except TemplateError as exc:
+        raise ReportError(f"{templates_dir / TEMPLATE}: {exc}") from None
 
 
-def _context(result: RunResult, operator: str, templates_dir: Path, lang: str) -> dict[str, Any]:
+def _context(report: OperatorReport) -> dict[str, Any]:
     """The template context: run, operator, summary, collection and per-host findings (sorted)."""
-    if operator not in result.operators:
-        raise ReportError(f"operator {operator!r} is not in this run")
-    findings = _sorted_findings(result, operator)
-    doc = findings_document(result, operator, findings)
-    targets = sorted((t for t in result.targets if t.operator == operator), key=lambda t: t.name)
-    hosts = host_sections(targets, findings)
+    doc = report.document
+    targets = sorted(report.targets, key=lambda t: t.name)
+    hosts = host_sections(targets, report.sorted_findings, report.row)
     return {
-        "lang": lang,
+        "lang": report.lang,
         **I18N_CONTEXT,
         "run": doc["run"],
-        "operator": result.operators[operator].model_dump(mode="json"),
+        "operator": report.result.operators[report.operator].model_dump(mode="json"),
         "summary": doc["summary"],
         "compliant_hosts": sum(h["compliant"] for h in hosts),
         "collection": sorted(doc["collection"], key=lambda c: (c["host"], c["state"], c["detail"])),
@@ -128,17 +136,17 @@ def _context(result: RunResult, operator: str, templates_dir: Path, lang: str) -
     }
 
 
+def markdown_chunks(report: OperatorReport) -> Iterator[bytes]:
+    """``report.md`` of ``report`` in its language, as UTF-8 chunks."""
+    if report.operator not in report.result.operators:
+        raise ReportError(f"operator {report.operator!r} is not in this run")
+    template = markdown_template(report.templates_dir, report.lang)
+    return stream(template, _context(report), report.templates_dir / TEMPLATE)
+
+
 def render_markdown(result: RunResult, operator: str, templates_dir: Path, lang: str | None = None) -> bytes:
     """Render ``report.md`` for ``operator`` (UTF-8). ``lang=None`` uses the operator's language.
 
     Deterministic: hosts and findings are sorted, and the only times shown are the run's own.
     """
-    if operator not in result.operators:
-        raise ReportError(f"operator {operator!r} is not in this run")
-    language = lang or result.operators[operator].lang
-    context = _context(result, operator, templates_dir, language)
-    try:
-        text = _env(str(templates_dir), language).get_template(TEMPLATE).render(**context)
-    except TemplateError as exc:
-        raise ReportError(f"{templates_dir / TEMPLATE}: {exc}") from None
-    return text.encode("utf-8")
+    return b"".join(markdown_chunks(operator_report(result, operator, templates_dir, lang)))

@@ -21,13 +21,15 @@ files with their SHA-256. Waived findings carry an external, accepted suppressio
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 from secaudit.errors import ReportError
 from secaudit.models.enums import Severity, Status
 from secaudit.models.finding import EvidenceRef, Finding, RunResult
-from secaudit.report.json_doc import dumps
+from secaudit.report.base import OperatorReport, operator_report
+from secaudit.report.json_doc import dumps, iter_dumps
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = (
@@ -179,14 +181,15 @@ def _result(f: Finding, operator: str, rule_index: int, artifact_index: dict[str
     return out
 
 
-def sarif_document(result: RunResult, operator: str) -> dict[str, Any]:
-    """The SARIF log as a JSON-ready dict (see the module docstring for the mapping)."""
+def sarif_document(result: RunResult, operator: str, report: OperatorReport | None = None) -> dict[str, Any]:
+    """The SARIF log as a JSON-ready dict (see the module docstring for the mapping).
+
+    ``report`` (of ``operator``) shares its sorted findings when the caller has one.
+    """
     if operator not in result.operators:
         raise ReportError(f"operator {operator!r} is not in this run")
-    findings = sorted(
-        (f for f in result.findings if f.operator == operator),
-        key=lambda f: (f.host, f.control_id, f.fingerprint),
-    )
+    report = report or operator_report(result, operator)
+    findings = report.sorted_findings
     first_of: dict[str, Finding] = {}
     for f in sorted(findings, key=lambda f: (f.control_id, -f.control_version, f.host)):
         first_of.setdefault(f.control_id, f)
@@ -201,7 +204,7 @@ def sarif_document(result: RunResult, operator: str) -> dict[str, Any]:
     artifact_uris = sorted(files)
     artifact_index = {uri: i for i, uri in enumerate(artifact_uris)}
 
-    hosts = {f.host for f in findings} | {t.name for t in result.targets if t.operator == operator}
+    hosts = {f.host for f in findings} | {t.name for t in report.targets}
     notifications = [
         {
             "level": "error",
@@ -247,6 +250,11 @@ def sarif_document(result: RunResult, operator: str) -> dict[str, Any]:
         },
     }
     return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
+
+
+def sarif_chunks(report: OperatorReport) -> Iterator[bytes]:
+    """``findings.sarif`` of ``report`` (UTF-8 JSON, sorted keys, trailing newline)."""
+    yield from iter_dumps(sarif_document(report.result, report.operator, report))
 
 
 def render_sarif(result: RunResult, operator: str) -> bytes:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from secaudit.models.enums import BLOCKING_STATUSES, Status
@@ -62,8 +62,20 @@ def score(findings: Iterable[Finding], *, with_waivers: bool = False) -> float |
     return None if total == 0 else round(100.0 * got / total, 1)
 
 
-def host_sections(targets: Iterable[Target], findings: Iterable[Finding]) -> list[dict[str, Any]]:
-    """Per host, in ``targets`` order: its facts, compliance and its findings (JSON-ready)."""
+def host_sections(
+    targets: Iterable[Target],
+    findings: Iterable[Finding],
+    dump: Callable[[Finding], dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """Per host, in ``targets`` order: its facts, compliance and its findings (JSON-ready).
+
+    ``dump`` turns a finding into its JSON-ready dict (default ``model_dump(mode="json")``); an
+    :class:`~secaudit.report.base.OperatorReport` passes its shared dicts, made once per operator.
+
+    Examples:
+        >>> host_sections([], [])
+        []
+    """
     by_host: dict[str, list[Finding]] = {}
     for f in findings:
         by_host.setdefault(f.host, []).append(f)
@@ -78,7 +90,7 @@ def host_sections(targets: Iterable[Target], findings: Iterable[Finding]) -> lis
                 "site": t.site,
                 "model": t.model,
                 "compliant": is_compliant(own),
-                "findings": [f.model_dump(mode="json") for f in own],
+                "findings": [dump(f) for f in own] if dump else [f.model_dump(mode="json") for f in own],
             }
         )
     return sections

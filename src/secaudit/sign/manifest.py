@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,19 +41,38 @@ def canonical_bytes(manifest: Manifest) -> bytes:
     )
 
 
-def _digest(path: Path, algorithm: str) -> tuple[str, int]:
-    if algorithm == "sm3":
-        sm3 = hashes.Hash(hashes.SM3())
-        data = path.read_bytes()
-        sm3.update(data)
-        return sm3.finalize().hex(), len(data)
-    sha = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
+def _digest(path: str, algorithm: str) -> tuple[str, int]:
+    with open(path, "rb") as handle:  # noqa: PTH123 - a DirEntry path: no Path object per file
+        if algorithm == "sm3":
+            sm3 = hashes.Hash(hashes.SM3())
+            data = handle.read()
+            sm3.update(data)
+            return sm3.finalize().hex(), len(data)
+        sha = hashlib.sha256()
+        size = 0
         while chunk := handle.read(1 << 20):
             sha.update(chunk)
             size += len(chunk)
     return sha.hexdigest(), size
+
+
+def _tree(bundle: Path) -> list[tuple[tuple[str, ...], os.DirEntry[str]]]:
+    """Every entry under ``bundle`` with its relative path parts, sorted as ``sorted(rglob("*"))``.
+
+    As ``Path.rglob``: a symlink is listed but never followed into.
+    """
+    entries: list[tuple[tuple[str, ...], os.DirEntry[str]]] = []
+    folders: list[tuple[tuple[str, ...], str]] = [((), str(bundle))]
+    while folders:
+        prefix, folder = folders.pop()
+        with os.scandir(folder) as listing:
+            for entry in listing:
+                parts = (*prefix, entry.name)
+                entries.append((parts, entry))
+                if entry.is_dir() and not entry.is_symlink():
+                    folders.append((parts, entry.path))
+    entries.sort(key=lambda item: item[0])
+    return entries
 
 
 def scan_files(bundle: Path, algorithm: str = "sha256") -> dict[str, FileDigest]:
@@ -61,13 +81,13 @@ def scan_files(bundle: Path, algorithm: str = "sha256") -> dict[str, FileDigest]
     Symlinks are refused: a bundle must not point outside itself.
     """
     files: dict[str, FileDigest] = {}
-    for path in sorted(bundle.rglob("*")):
-        rel = path.relative_to(bundle).as_posix()
-        if path.is_symlink():
+    for parts, entry in _tree(bundle):
+        rel = "/".join(parts)
+        if entry.is_symlink():
             raise VerificationError(f"{bundle}: symlink {rel!r} in bundle; bundles hold regular files only")
-        if not path.is_file() or rel in RESERVED:
+        if not entry.is_file() or rel in RESERVED:
             continue
-        digest, size = _digest(path, algorithm)
+        digest, size = _digest(entry.path, algorithm)
         files[rel] = FileDigest(path=rel, sha256=digest, size=size)
     return files
 
