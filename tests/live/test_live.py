@@ -10,6 +10,7 @@ import dataclasses
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -179,6 +180,45 @@ def test_unknown_host_key_fails_closed(lab, tmp_path: Path) -> None:  # type: ig
     collector = LiveCollector(inv.nornir, {"telecom": Credential("auditor", PASSWORD)}, options)
     [host] = list(collector.collect(targets, build_plan(targets, CATALOGUE.controls)))
     assert host.state is CollectionState.HOST_KEY_UNKNOWN
+
+
+def test_unenrolled_key_in_an_existing_file_fails_closed(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A known_hosts file that exists but pins another device: paramiko's strict check refuses."""
+    _, paths, _ = lab
+    inv = load_inventory(paths.inventory)
+    [target] = [t for t in inv.targets if t.name == "ok-cisco-xr"]
+    other = next(t for t in inv.targets if t.name.startswith("ok-") and t.name != target.name)
+    pins = tmp_path / "pins"
+    pins.mkdir()
+    shutil.copy(paths.known_hosts / f"{other.name}.known_hosts", pins / f"{target.name}.known_hosts")
+    options = LiveOptions(known_hosts_dir=pins, command_timeout=5.0)
+    collector = LiveCollector(inv.nornir, {"telecom": Credential("auditor", PASSWORD)}, options)
+    [host] = list(collector.collect((target,), build_plan((target,), CATALOGUE.controls)))
+    assert host.state is CollectionState.HOST_KEY_UNKNOWN, host.detail
+
+
+def test_sessions_use_aes_gcm_over_a_nodelay_socket(lab, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The live collector offers AES-GCM first and turns Nagle off; the host key is still checked."""
+    from secaudit.collect import live
+
+    _, paths, _ = lab
+    seen: list[tuple[str, int, str]] = []
+    original = live.AeadFirstClient.connect
+
+    def connect(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original(self, *args, **kwargs)
+        transport = self.get_transport()
+        nodelay = transport.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        seen.append((transport.remote_cipher, nodelay, type(self._policy).__name__))
+
+    monkeypatch.setattr(live.AeadFirstClient, "connect", connect)
+    inv = load_inventory(paths.inventory)
+    targets = tuple(t for t in inv.targets if t.name == "ok-huawei-vrp")
+    options = LiveOptions(known_hosts_dir=paths.known_hosts, command_timeout=6.0)
+    collector = LiveCollector(inv.nornir, {"telecom": Credential("auditor", PASSWORD)}, options)
+    [host] = list(collector.collect(targets, build_plan(targets, CATALOGUE.controls)))
+    assert host.state is CollectionState.OK, host.detail
+    assert seen == [("aes128-gcm@openssh.com", 1, "RejectPolicy")]
 
 
 def test_read_only(lab, collected) -> None:  # type: ignore[no-untyped-def]

@@ -14,10 +14,12 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import logging
 import queue
 import re
+import socket
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -25,10 +27,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import paramiko
+from netmiko.exceptions import NetmikoTimeoutException
 from nornir.core import Nornir
+from nornir.core.configuration import Config
 from nornir.core.inventory import ConnectionOptions, Host
+from nornir.core.plugins.connections import ConnectionPluginRegister
 from nornir.core.task import MultiResult, Result, Task
 from nornir.plugins.runners import ThreadedRunner
+from nornir_netmiko.connections import Netmiko
+from paramiko.ssh_exception import NoValidConnectionsError
 
 from secaudit.collect.classify import classify_exception, state_from_evidence
 from secaudit.collect.credentials import Credential, scrub
@@ -93,6 +101,139 @@ def check_read_only(spec: PlatformSpec, command: str) -> None:
         or any(c in command for c in ";\n\r")
     ):
         raise ReadOnlyViolationError(f"{command!r} is not on the {spec.name} read-only allowlist")
+
+
+def open_socket(hostname: str, port: int, timeout: float) -> socket.socket:
+    """A TCP connection to ``hostname:port`` with Nagle's algorithm off (``TCP_NODELAY``).
+
+    paramiko leaves Nagle on. An SSH client writes several small packets in a row during key
+    exchange and authentication, and with Nagle each later one waits for the ACK of the one
+    before, which the server delays by up to 40 ms: about 55 ms of every connection was spent so
+    (docs/collection-notes.md section 7.1 is the same trap on the server side). OpenSSH's client
+    sets ``TCP_NODELAY`` for interactive sessions; this does the same. Addresses are tried like
+    paramiko does: refused or unreachable ones are collected and raised together as
+    ``NoValidConnectionsError``; any other error is raised at once.
+
+    Examples:
+        >>> with socket.create_server(("127.0.0.1", 0)) as server:
+        ...     with open_socket("127.0.0.1", server.getsockname()[1], 5.0) as sock:
+        ...         sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        True
+    """
+    errors: dict[tuple[str, int], OSError] = {}
+    for family, kind, proto, _, addr in socket.getaddrinfo(
+        hostname, port, socket.AF_UNSPEC, socket.SOCK_STREAM
+    ):
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(addr)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError as exc:
+            sock.close()
+            if exc.errno not in (errno.ECONNREFUSED, errno.EHOSTUNREACH):
+                raise
+            errors[(str(addr[0]), int(addr[1]))] = exc
+            continue
+        return sock
+    raise NoValidConnectionsError(errors)
+
+
+def prefer_aead(ciphers: tuple[str, ...]) -> tuple[str, ...]:
+    """The same ciphers, AES-GCM ones first (otherwise in the given order).
+
+    AES-GCM authenticates each packet inside the cipher, where paramiko otherwise computes an
+    HMAC and compares it byte by byte in Python; that was about a tenth of the CPU of a session,
+    on both ends. No cipher is added or removed: a device without AES-GCM still gets the rest of
+    the list, in paramiko's order.
+
+    Examples:
+        >>> prefer_aead(("aes128-ctr", "aes256-ctr", "aes128-gcm@openssh.com", "aes256-gcm@openssh.com"))
+        ('aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr', 'aes256-ctr')
+    """
+    aead = tuple(c for c in ciphers if c.endswith("-gcm@openssh.com"))
+    return aead + tuple(c for c in ciphers if c not in aead)
+
+
+class AeadFirstTransport(paramiko.Transport):  # type: ignore[misc]  # paramiko is untyped
+    """paramiko's client transport, offering AES-GCM first (:func:`prefer_aead`)."""
+
+    _preferred_ciphers = prefer_aead(paramiko.Transport._preferred_ciphers)
+
+
+class AeadFirstClient(paramiko.SSHClient):  # type: ignore[misc]  # paramiko is untyped
+    """paramiko's ``SSHClient`` whose connections use :class:`AeadFirstTransport`.
+
+    Host keys, the missing-key policy (netmiko sets ``RejectPolicy`` for ``ssh_strict``) and
+    authentication are paramiko's own, unchanged.
+    """
+
+    def connect(self, *args: Any, **kwargs: Any) -> None:
+        """``SSHClient.connect`` with this module's transport."""
+        kwargs.setdefault("transport_factory", AeadFirstTransport)
+        super().connect(*args, **kwargs)
+
+
+CONNECTION = "secaudit-netmiko"
+"""The Nornir connection plugin the live collector uses (:class:`NetmikoNoDelay`)."""
+
+
+class NetmikoNoDelay(Netmiko):  # type: ignore[misc]  # nornir-netmiko is untyped
+    """nornir-netmiko's plugin, with the TCP connection opened by :func:`open_socket` and the
+    SSH client of :class:`AeadFirstClient`.
+
+    netmiko then runs unchanged over that socket (its ``sock`` argument): key exchange, strict
+    host-key checking against the per-host known_hosts file, password authentication and the
+    driver's session preparation. A connection failure is raised the way netmiko raises it
+    (``NetmikoTimeoutException`` from the socket error), so it is classified as before.
+    """
+
+    def open(
+        self,
+        *,
+        hostname: str | None,
+        username: str | None,
+        password: str | None,
+        port: int | None,
+        platform: str | None,
+        extras: dict[str, Any] | None = None,
+        configuration: Config | None = None,
+    ) -> None:
+        """Connect the socket, then let nornir-netmiko and netmiko do the rest over it."""
+        options = dict(extras or {})
+        timeout = float(options.get("conn_timeout", 10.0))
+        try:
+            sock = open_socket(hostname or "", port or 22, timeout)
+        except OSError as exc:
+            raise NetmikoTimeoutException(
+                f"TCP connection to device failed.\n\nDevice settings: {platform} {hostname}:{port}\n"
+            ) from exc
+        try:
+            super().open(
+                hostname=hostname,
+                username=username,
+                password=password,
+                port=port,
+                platform=platform,
+                extras={**options, "sock": sock, "auto_connect": False},
+                configuration=configuration,
+            )
+            conn = self.connection
+            conn._get_ssh_client_instance = AeadFirstClient
+        except BaseException:
+            sock.close()
+            raise
+        try:
+            conn._open()  # what ConnectHandler does with auto_connect=True
+        except BaseException:
+            with contextlib.suppress(Exception):
+                conn.disconnect()  # closes the transport and netmiko's log filter and session log
+            sock.close()
+            raise
+
+
+if CONNECTION not in ConnectionPluginRegister.available:
+    ConnectionPluginRegister.register(CONNECTION, NetmikoNoDelay)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +309,7 @@ def prepare_host(
         )
     host.username = cred.username
     host.password = cred.password
-    host.connection_options["netmiko"] = ConnectionOptions(
+    host.connection_options[CONNECTION] = ConnectionOptions(
         platform=spec.netmiko_device_type, extras=_netmiko_extras(spec, known, opts, cred)
     )
     return CollectionState.OK, ""
@@ -205,7 +346,7 @@ def collect_host(
                 evidence.append(_evidence(target, item.command, "", state, detail, when=started))
 
     try:
-        conn = task.host.get_connection("netmiko", task.nornir.config)
+        conn = task.host.get_connection(CONNECTION, task.nornir.config)
     except Exception as exc:
         state, detail = classify_exception(exc)
         detail = scrub(detail, secrets)
@@ -217,13 +358,22 @@ def collect_host(
     try:
         if spec.enable_before_commands and not conn.check_enable_mode():
             conn.enable()  # the platform's commands need it, or leaving user mode is slow
-        prompt = re.escape(conn.base_prompt) + r"\S*[>#\]]"
+        # The prompt is the same for the whole session (configuration mode is never entered), so
+        # it is matched as a pattern instead of being asked for again before every command
+        # (netmiko's find_prompt: a round trip and about 45 ms of fixed sleeps per command).
+        prompt = exec_prompt_pattern(conn.base_prompt)
         for command in spec.session_setup:  # reviewed, per-platform terminal settings only
             conn.send_command(command, read_timeout=opts.command_timeout, expect_string=prompt)
         for item in plan:
             check_read_only(spec, item.command)
             timeout = opts.config_timeout if item.is_config else opts.command_timeout
-            raw = conn.send_command(item.command, read_timeout=timeout, strip_prompt=True, strip_command=True)
+            raw = conn.send_command(
+                item.command,
+                read_timeout=timeout,
+                expect_string=prompt,
+                strip_prompt=True,
+                strip_command=True,
+            )
             text = decode_output(raw.encode("utf-8", errors="replace")) if isinstance(raw, str) else ""
             text = repair_text(spec, text, is_config=item.is_config)
             ev_state, ev_detail = assess(spec, item.command, text, is_config=item.is_config)
@@ -252,14 +402,43 @@ def collect_host(
             # logout question): drop the transport and forget the connection.
             with contextlib.suppress(Exception):
                 conn.paramiko_cleanup()
-            task.host.connections.pop("netmiko", None)
+            task.host.connections.pop(CONNECTION, None)
         else:
+            # Every command ended at the exec prompt, so the session is not in configuration mode:
+            # the driver's goodbye need not probe for it (VRP's probe waits 2 s for silence).
+            conn.check_config_mode = _not_in_config_mode
             with contextlib.suppress(Exception):  # a failed goodbye does not change what was collected
-                task.host.close_connection("netmiko")
+                task.host.close_connection(CONNECTION)
     if state is CollectionState.OK:
         state, detail = state_from_evidence(evidence, frozenset(p.command for p in plan if p.optional))
     seconds = (datetime.now(UTC) - started).total_seconds()
     return HostEvidence(target, tuple(evidence), state, detail, started, seconds)
+
+
+def exec_prompt_pattern(base_prompt: str) -> str:
+    """The regular expression that ends every command's output: the device's prompt.
+
+    netmiko's ``base_prompt`` is the prompt without its terminator (and, on Huawei, without the
+    leading ``<``); what follows it up to ``>``, ``#`` or ``]`` is the rest of the prompt. The
+    prompt must end what has been read so far (trailing blanks aside): a configuration line that
+    happens to hold the device name and a ``#`` (a description, a banner) does not end the read.
+
+    Examples:
+        >>> import re
+        >>> pattern = exec_prompt_pattern("NE40E-GW1")
+        >>> [bool(re.search(pattern, s)) for s in ("<NE40E-GW1>", "sysname NE40E-GW1\\r\\n")]
+        [True, False]
+        >>> bool(re.search(pattern, " description to NE40E-GW1#2\\r\\n interface GE0/0/1\\r\\n"))
+        False
+        >>> bool(re.search(exec_prompt_pattern("RP/0/RSP0/CPU0:XR1"), "RP/0/RSP0/CPU0:XR1#"))
+        True
+    """
+    return re.escape(base_prompt) + r"\S*[>#\]]\s*$"
+
+
+def _not_in_config_mode(*_: Any, **__: Any) -> bool:
+    """Stands in for a connection's ``check_config_mode`` once collection ended at the exec prompt."""
+    return False
 
 
 class TailBuffer(io.BufferedIOBase):
