@@ -203,8 +203,9 @@ def _any_of(patterns: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(parts)) if parts else None
 
 
-_KNOWN_CALLBACKS = {("hier_config.platforms.cisco_xr.driver", "_fixup_xr_comments")}
-_VRP_EXIT = ("hier_config.platforms.huawei_vrp.driver", "HConfigDriverHuaweiVrp.sectional_exit")
+# hier_config's own functions this builder reproduces, by qualified name (inside hier_config only).
+_KNOWN_CALLBACKS = {"_fixup_xr_comments"}
+_VRP_EXIT = "HConfigDriverHuaweiVrp.sectional_exit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,13 +229,15 @@ def _rules(hconfig_platform: str) -> _Rules | None:
     rules = driver.rules
     if type(driver).config_preprocessor is not HConfigDriverBase.config_preprocessor:
         return None
-    callbacks = {(cb.__module__, cb.__name__) for cb in rules.post_load_callbacks}
-    if not callbacks <= _KNOWN_CALLBACKS:
+    callbacks = {
+        cb.__qualname__ for cb in rules.post_load_callbacks if cb.__module__.startswith("hier_config.")
+    }
+    if len(callbacks) != len(rules.post_load_callbacks) or not callbacks <= _KNOWN_CALLBACKS:
         return None
     exit_method = type(driver).sectional_exit
     if exit_method is HConfigDriverBase.sectional_exit:
         exit_word = "exit"
-    elif (exit_method.__module__, exit_method.__qualname__) == _VRP_EXIT:
+    elif exit_method.__module__.startswith("hier_config.") and exit_method.__qualname__ == _VRP_EXIT:
         exit_word = "quit"  # HConfigDriverHuaweiVrp.sectional_exit: every "exit" becomes "quit"
     else:
         return None
