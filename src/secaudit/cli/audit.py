@@ -39,6 +39,7 @@ from secaudit.pipeline.selection import select
 from secaudit.platforms import get_platform
 from secaudit.replay import replay as replay_bundle
 from secaudit.report.json_doc import dumps, findings_document
+from secaudit.report.scan import scan_junit, scan_sarif
 from secaudit.resources import default_checks
 from secaudit.sign.manifest import MANIFEST, verify_bundle
 from secaudit.sign.suites import SIGNATURE_FILES, Verifier
@@ -266,6 +267,9 @@ def scan_target(path: Path, platform: Platform, role: Role) -> Target:
     )
 
 
+SCAN_FORMATS = ("table", "json", "junit", "sarif")
+
+
 @app.command("scan-config")
 def scan_config(
     files_arg: Annotated[
@@ -275,7 +279,18 @@ def scan_config(
     platform: Annotated[str, typer.Option(help="secaudit platform of the files")],
     role: Annotated[str | None, typer.Option(help="Device role (default depends on platform)")] = None,
     checks: ChecksOpt = None,
-    output_format: Annotated[str, typer.Option("--format", help="json or table")] = "table",
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="table, json (findings schema), junit (JUnit XML) or sarif (SARIF 2.1.0, "
+            "locations in the scanned files)",
+        ),
+    ] = "table",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the json/junit/sarif document here, not to stdout"),
+    ] = None,
     profile: ProfileOpt = "baseline",
     phase: PhaseOpt = None,
     tag: TagOpt = None,
@@ -284,12 +299,18 @@ def scan_config(
         int, typer.Option(help="Worker processes (0: one per core once there are 100 files or more)")
     ] = 0,
 ) -> None:
-    """Audit saved configurations without an inventory; other evidence is not_collected."""
+    """Audit saved configurations without an inventory; other evidence is not_collected.
+
+    The exit code is the same whichever --format is chosen (0 clean, 1 a fail, 3 a file itself is
+    bad), so a CI job can gate on it and still upload the JUnit or SARIF file.
+    """
 
     def body() -> int:
         spec = get_platform(platform)
-        if output_format not in ("json", "table"):
-            die(f"--format must be json or table, not {output_format!r}")
+        if output_format not in SCAN_FORMATS:
+            die(f"--format must be one of {', '.join(SCAN_FORMATS)}, not {output_format!r}")
+        if output is not None and output_format == "table":
+            die("--output needs --format json, junit or sarif")
         if spec.config_command is None:
             die(f"platform {platform} has no configuration file format to scan")
         try:
@@ -324,10 +345,22 @@ def scan_config(
             controls=chosen.controls,
         )
         result = run_audit(config, collect).result
-        if output_format == "json":
-            sys.stdout.buffer.write(dumps(findings_document(result, None, result.findings)))
-        else:
+        if output_format == "table":
             findings_table(result.findings)
+            return scan_exit_code(result)
+        if output_format == "json":
+            data = dumps(findings_document(result, None, result.findings))
+        elif output_format == "junit":
+            data = scan_junit(result)
+        else:
+            data = scan_sarif(result, {host: ev[0].path for host, ev in files.items()}, Path.cwd())
+        if output is None:
+            sys.stdout.buffer.write(data)
+        else:
+            try:
+                output.write_bytes(data)
+            except OSError as exc:
+                die(f"{output}: cannot write: {exc.strerror or exc}")
         return scan_exit_code(result)
 
     guard(body)
