@@ -61,7 +61,10 @@ demo-offline: $(STAMP) $(KEYDIR)/demo.key
 	$(BIN)/secaudit run --offline examples/evidence --inventory inventory --key $(KEYDIR)/demo.key \
 	  --output $(DEMO_OUT) --waivers examples/waivers.yaml --kpi examples/kpi-declared.yaml || test $$? -ne 2
 
+# Benchmarks (never timed tests): ratios against a baseline measured in the same run.
+# BENCH_FULL=1: the live bench at 100, 200, 500 and 1,000 devices (default: 100 and 200).
 bench: $(STAMP)
+	$(BIN)/python tests/bench/bench_offline.py
 	$(BIN)/python tests/bench/bench_reports.py 1000
 	$(BIN)/python tests/bench/bench_live.py
 
