@@ -199,7 +199,7 @@ def test_unenrolled_key_in_an_existing_file_fails_closed(lab, tmp_path: Path) ->
 
 def test_sessions_use_aes_gcm_over_a_nodelay_socket(lab, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """The live collector offers AES-GCM first and turns Nagle off; the host key is still checked."""
-    from secaudit.collect import live
+    from secaudit.collect import transport as live
 
     _, paths, _ = lab
     seen: list[tuple[str, int, str]] = []

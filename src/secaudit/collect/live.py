@@ -14,12 +14,10 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import io
 import logging
 import queue
 import re
-import socket
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -27,22 +25,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import paramiko
-from netmiko.exceptions import NetmikoTimeoutException
 from nornir.core import Nornir
-from nornir.core.configuration import Config
 from nornir.core.inventory import ConnectionOptions, Host
-from nornir.core.plugins.connections import ConnectionPluginRegister
 from nornir.core.task import MultiResult, Result, Task
 from nornir.plugins.runners import ThreadedRunner
-from nornir_netmiko.connections import Netmiko
-from paramiko.ssh_exception import NoValidConnectionsError
 
 from secaudit.collect.classify import classify_exception, state_from_evidence
 from secaudit.collect.credentials import Credential, scrub
 from secaudit.collect.hostkeys import known_hosts_path
 from secaudit.collect.plan import PlannedCommand
 from secaudit.collect.text import assess, command_slug, decode_output, repair_text, sha256_hex
+from secaudit.collect.transport import CONNECTION
 from secaudit.models.enums import CollectionState, EvidenceSource, EvidenceState
 from secaudit.models.evidence import Evidence, HostEvidence
 from secaudit.models.target import Target
@@ -101,139 +94,6 @@ def check_read_only(spec: PlatformSpec, command: str) -> None:
         or any(c in command for c in ";\n\r")
     ):
         raise ReadOnlyViolationError(f"{command!r} is not on the {spec.name} read-only allowlist")
-
-
-def open_socket(hostname: str, port: int, timeout: float) -> socket.socket:
-    """A TCP connection to ``hostname:port`` with Nagle's algorithm off (``TCP_NODELAY``).
-
-    paramiko leaves Nagle on. An SSH client writes several small packets in a row during key
-    exchange and authentication, and with Nagle each later one waits for the ACK of the one
-    before, which the server delays by up to 40 ms: about 55 ms of every connection was spent so
-    (docs/collection-notes.md section 7.1 is the same trap on the server side). OpenSSH's client
-    sets ``TCP_NODELAY`` for interactive sessions; this does the same. Addresses are tried like
-    paramiko does: refused or unreachable ones are collected and raised together as
-    ``NoValidConnectionsError``; any other error is raised at once.
-
-    Examples:
-        >>> with socket.create_server(("127.0.0.1", 0)) as server:
-        ...     with open_socket("127.0.0.1", server.getsockname()[1], 5.0) as sock:
-        ...         sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
-        True
-    """
-    errors: dict[tuple[str, int], OSError] = {}
-    for family, kind, proto, _, addr in socket.getaddrinfo(
-        hostname, port, socket.AF_UNSPEC, socket.SOCK_STREAM
-    ):
-        sock = socket.socket(family, kind, proto)
-        try:
-            sock.settimeout(timeout)
-            sock.connect(addr)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError as exc:
-            sock.close()
-            if exc.errno not in (errno.ECONNREFUSED, errno.EHOSTUNREACH):
-                raise
-            errors[(str(addr[0]), int(addr[1]))] = exc
-            continue
-        return sock
-    raise NoValidConnectionsError(errors)
-
-
-def prefer_aead(ciphers: tuple[str, ...]) -> tuple[str, ...]:
-    """The same ciphers, AES-GCM ones first (otherwise in the given order).
-
-    AES-GCM authenticates each packet inside the cipher, where paramiko otherwise computes an
-    HMAC and compares it byte by byte in Python; that was about a tenth of the CPU of a session,
-    on both ends. No cipher is added or removed: a device without AES-GCM still gets the rest of
-    the list, in paramiko's order.
-
-    Examples:
-        >>> prefer_aead(("aes128-ctr", "aes256-ctr", "aes128-gcm@openssh.com", "aes256-gcm@openssh.com"))
-        ('aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr', 'aes256-ctr')
-    """
-    aead = tuple(c for c in ciphers if c.endswith("-gcm@openssh.com"))
-    return aead + tuple(c for c in ciphers if c not in aead)
-
-
-class AeadFirstTransport(paramiko.Transport):  # type: ignore[misc]  # paramiko is untyped
-    """paramiko's client transport, offering AES-GCM first (:func:`prefer_aead`)."""
-
-    _preferred_ciphers = prefer_aead(paramiko.Transport._preferred_ciphers)
-
-
-class AeadFirstClient(paramiko.SSHClient):  # type: ignore[misc]  # paramiko is untyped
-    """paramiko's ``SSHClient`` whose connections use :class:`AeadFirstTransport`.
-
-    Host keys, the missing-key policy (netmiko sets ``RejectPolicy`` for ``ssh_strict``) and
-    authentication are paramiko's own, unchanged.
-    """
-
-    def connect(self, *args: Any, **kwargs: Any) -> None:
-        """``SSHClient.connect`` with this module's transport."""
-        kwargs.setdefault("transport_factory", AeadFirstTransport)
-        super().connect(*args, **kwargs)
-
-
-CONNECTION = "secaudit-netmiko"
-"""The Nornir connection plugin the live collector uses (:class:`NetmikoNoDelay`)."""
-
-
-class NetmikoNoDelay(Netmiko):  # type: ignore[misc]  # nornir-netmiko is untyped
-    """nornir-netmiko's plugin, with the TCP connection opened by :func:`open_socket` and the
-    SSH client of :class:`AeadFirstClient`.
-
-    netmiko then runs unchanged over that socket (its ``sock`` argument): key exchange, strict
-    host-key checking against the per-host known_hosts file, password authentication and the
-    driver's session preparation. A connection failure is raised the way netmiko raises it
-    (``NetmikoTimeoutException`` from the socket error), so it is classified as before.
-    """
-
-    def open(
-        self,
-        *,
-        hostname: str | None,
-        username: str | None,
-        password: str | None,
-        port: int | None,
-        platform: str | None,
-        extras: dict[str, Any] | None = None,
-        configuration: Config | None = None,
-    ) -> None:
-        """Connect the socket, then let nornir-netmiko and netmiko do the rest over it."""
-        options = dict(extras or {})
-        timeout = float(options.get("conn_timeout", 10.0))
-        try:
-            sock = open_socket(hostname or "", port or 22, timeout)
-        except OSError as exc:
-            raise NetmikoTimeoutException(
-                f"TCP connection to device failed.\n\nDevice settings: {platform} {hostname}:{port}\n"
-            ) from exc
-        try:
-            super().open(
-                hostname=hostname,
-                username=username,
-                password=password,
-                port=port,
-                platform=platform,
-                extras={**options, "sock": sock, "auto_connect": False},
-                configuration=configuration,
-            )
-            conn = self.connection
-            conn._get_ssh_client_instance = AeadFirstClient
-        except BaseException:
-            sock.close()
-            raise
-        try:
-            conn._open()  # what ConnectHandler does with auto_connect=True
-        except BaseException:
-            with contextlib.suppress(Exception):
-                conn.disconnect()  # closes the transport and netmiko's log filter and session log
-            sock.close()
-            raise
-
-
-if CONNECTION not in ConnectionPluginRegister.available:
-    ConnectionPluginRegister.register(CONNECTION, NetmikoNoDelay)
 
 
 @dataclass(frozen=True, slots=True)
