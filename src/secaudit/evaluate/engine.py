@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from functools import lru_cache
 
 from secaudit.evaluate.matching import find, lineage_text
 from secaudit.evaluate.operators import evaluate_rule
 from secaudit.evaluate.outcome import Outcome
 from secaudit.evaluate.policy import observed_digest
 from secaudit.models.control import ConfigPresent, Control, PlatformCheck, Rule
-from secaudit.models.enums import Status
+from secaudit.models.enums import EvidenceState, Status
 from secaudit.models.evidence import ParsedEvidence
 from secaudit.models.finding import EvidenceRef, Finding
 from secaudit.models.knobs import Knobs
@@ -28,6 +29,18 @@ def fingerprint(control_id: str, host: str, locator: str = "") -> str:
         24
     """
     return hashlib.sha256(f"{control_id}\x1f{host}\x1f{locator}".encode()).hexdigest()[:24]
+
+
+@lru_cache(maxsize=4096)
+def evidence_ref(command: str, sha256: str, state: EvidenceState, template: str | None) -> EvidenceRef:
+    """The (immutable, shared) reference to one piece of evidence: every control citing it gets the same.
+
+    Examples:
+        >>> a = evidence_ref("display version", "00", EvidenceState.OK, None)
+        >>> a is evidence_ref("display version", "00", EvidenceState.OK, None), a.command
+        (True, 'display version')
+    """
+    return EvidenceRef(command=command, sha256=sha256, state=state, template=template)
 
 
 def combine(outcomes: list[Outcome]) -> Outcome:
@@ -143,9 +156,7 @@ def evaluate_control(
     expected = ""
     if check is not None and check.evaluated:
         refs = tuple(
-            EvidenceRef(
-                command=p.evidence.command, sha256=p.evidence.sha256, state=p.state, template=p.template
-            )
+            evidence_ref(p.evidence.command, p.evidence.sha256, p.state, p.template)
             for p in (evidence.get(spec.id) for spec in check.evidence)
             if p is not None
         )
