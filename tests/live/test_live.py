@@ -38,6 +38,7 @@ PASSWORD = "Pl4nted-Lab-Passw0rd-7"  # planted: must never appear in any output
 # Secrets planted in a device's configuration (TACACS key, SNMP community, local password, BGP key)
 PLANTED = ("PlantedTacacsKey9x", "PlantedCommunity9x", "PlantedUserPw9x", "PlantedBgpKey9x")
 CATALOGUE = load_catalogue(CHECKS)
+READ_TIMEOUT = 6.0
 FAULTS = {
     "f-wrongpw": ("huawei_vrp", FaultMode.WRONG_PASSWORD, CollectionState.AUTH_FAILED),
     "f-rekeyed": ("cisco_xr", FaultMode.CHANGED_HOST_KEY, CollectionState.HOST_KEY_CHANGED),
@@ -45,7 +46,10 @@ FAULTS = {
     "f-hang": ("huawei_vrp", FaultMode.HANG_AFTER_LOGIN, CollectionState.TIMEOUT),
     "f-pager": ("huawei_smartax", FaultMode.PAGER_LEFT_ON, CollectionState.PAGING_NOT_DISABLED),
     "f-rejected": ("cisco_xr", FaultMode.COMMAND_REJECTED, CollectionState.COMMAND_REJECTED),
-    "f-cut": ("zte_zxa10", FaultMode.DISCONNECT_MID_OUTPUT, None),
+    "f-cut": ("zte_zxa10", FaultMode.DISCONNECT_MID_OUTPUT, CollectionState.DISCONNECTED),
+    "f-cuthang": ("huawei_vrp", FaultMode.TRUNCATE_THEN_HANG, CollectionState.OUTPUT_TRUNCATED),
+    "f-empty": ("cisco_xr", FaultMode.EMPTY_OUTPUT, CollectionState.EMPTY),
+    "f-cfghang": ("huawei_vrp", FaultMode.HANG_AFTER_LOGIN, CollectionState.TIMEOUT),
     "f-garbage": ("huawei_vrp", FaultMode.GARBAGE_OUTPUT, None),
 }
 
@@ -78,7 +82,11 @@ def _fleet() -> list[FleetDevice]:
     outputs = {**leaky.spec.outputs, "display current-configuration": config}
     fleet.append(dataclasses.replace(leaky, spec=dataclasses.replace(leaky.spec, outputs=outputs)))
     for name, (platform, fault, _) in FAULTS.items():
-        fleet.append(_device(name, platform, "mobile", "lab", password=PASSWORD, variants=(), fault=fault))
+        device = _device(name, platform, "mobile", "lab", password=PASSWORD, variants=(), fault=fault)
+        if name == "f-cfghang":  # answers everything but hangs on the configuration read
+            config = get_platform(platform).config_command
+            device = dataclasses.replace(device, spec=dataclasses.replace(device.spec, fault_command=config))
+        fleet.append(device)
     return fleet
 
 
@@ -99,9 +107,8 @@ def collected(lab):  # type: ignore[no-untyped-def]
     inv = load_inventory(paths.inventory)
     plan = build_plan(inv.targets, CATALOGUE.controls)
     creds = {op: Credential("auditor", PASSWORD) for op in ("telecom", "mobile")}
-    options = LiveOptions(
-        known_hosts_dir=paths.known_hosts, command_timeout=6.0, config_timeout=6.0, num_workers=20
-    )
+    # no config_timeout: --timeout bounds the configuration read too
+    options = LiveOptions(known_hosts_dir=paths.known_hosts, command_timeout=READ_TIMEOUT, num_workers=20)
     collector = LiveCollector(inv.nornir, creds, options, secrets=(PASSWORD,))
     return {c.target.name: c for c in collector.collect(inv.targets, plan)}
 
@@ -170,6 +177,35 @@ def test_fault_is_classified_and_never_passes(collected, name: str) -> None:  # 
                 f.control_id,
                 "passed on bad evidence",
             )
+
+
+def test_disconnect_is_detected_without_waiting_for_the_read_timeout(collected) -> None:  # type: ignore[no-untyped-def]
+    """The device closes the channel mid-output: classified at once, not after the read timeout."""
+    cut = collected["f-cut"]
+    assert cut.state is CollectionState.DISCONNECTED, cut.detail
+    assert "closed by the device" in cut.detail
+    assert cut.seconds is not None
+    assert cut.seconds < READ_TIMEOUT / 2, cut.seconds
+
+
+def test_cut_then_hang_is_truncated_and_empty_is_empty(collected) -> None:  # type: ignore[no-untyped-def]
+    cut = collected["f-cuthang"]
+    assert cut.state is CollectionState.OUTPUT_TRUNCATED, cut.detail
+    assert "mid-stream" in cut.detail
+    empty = collected["f-empty"]
+    assert empty.state is CollectionState.EMPTY, empty.detail
+    assert {e.state for e in empty.evidence} == {EvidenceState.EMPTY}
+
+
+def test_timeout_bounds_the_configuration_read(collected) -> None:  # type: ignore[no-untyped-def]
+    """Without a --config-timeout, the hung configuration read ends at --timeout (not 120 s)."""
+    hung = collected["f-cfghang"]
+    assert hung.state is CollectionState.TIMEOUT, hung.detail
+    spec = get_platform(hung.target.platform)
+    states = {e.command: e.state for e in hung.evidence}
+    assert states[spec.config_command or ""] is EvidenceState.COLLECT_ERROR
+    assert hung.seconds is not None
+    assert hung.seconds < 2 * READ_TIMEOUT + 4, hung.seconds
 
 
 def test_unknown_host_key_fails_closed(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from secaudit.cli._app import (
     ChecksOpt,
@@ -23,6 +25,7 @@ from secaudit.cli._app import (
     TemplatesOpt,
     app,
     die,
+    err,
     guard,
     out,
     passphrase,
@@ -31,6 +34,7 @@ from secaudit.cli._app import (
 from secaudit.collect.base import Collector
 from secaudit.collect.files import EvidenceFile, FilesCollector
 from secaudit.collect.sharded import ShardedCollector
+from secaudit.health import CollectionHealth, collection_health
 from secaudit.models.enums import Environment, EvidenceSource, Platform, Role
 from secaudit.models.finding import Finding
 from secaudit.models.target import Target, operators_of
@@ -101,7 +105,10 @@ def run(
         int, typer.Option(help="Collector processes (one process tops out near 20 devices/s)")
     ] = 1,
     timeout: Annotated[float, typer.Option(help="Per-command read timeout, seconds")] = 30.0,
-    config_timeout: Annotated[float, typer.Option(help="Read timeout of the running configuration")] = 120.0,
+    config_timeout: Annotated[
+        float | None,
+        typer.Option(help="Read timeout of the running configuration, seconds (default: --timeout)"),
+    ] = None,
     allow_production: Annotated[
         bool, typer.Option(help="Allow live collection from hosts with environment: production")
     ] = False,
@@ -111,6 +118,10 @@ def run(
     latest_file: Annotated[Path | None, typer.Option(help="Write the run folder path to this file")] = None,
     history_db: Annotated[
         Path | None, typer.Option(help="Run history database (default: <output>/history.sqlite3)")
+    ] = None,
+    fleet: Annotated[
+        str | None,
+        typer.Option(help="Fleet name for the run history (default: the set of hosts audited)"),
     ] = None,
     quiet: Annotated[bool, typer.Option(help="Print only errors (for cron)")] = False,
     log_json: Annotated[bool, typer.Option(help="One JSON line per host and per run on stderr")] = False,
@@ -166,6 +177,7 @@ def run(
             allow_non_loopback=allow_non_loopback,
             latest_file=latest_file,
             history_db=history_db,
+            fleet=fleet,
             quiet=quiet,
             log_json=log_json,
             timings=timings,
@@ -173,6 +185,8 @@ def run(
         outcome = run_pipeline(request)
         if not quiet:
             print_outcome(outcome)
+        elif warning := collection_health(outcome.result).warning():
+            err.print(f"WARNING: {warning}", style="bold red", markup=False)
         return outcome.exit_code
 
     guard(body)
@@ -185,7 +199,20 @@ def print_outcome(outcome: RunOutcome) -> None:
     for op in operators_of(result.targets):
         out.print(f"  {op:8s} {run_dir / op / 'report.html'}")
     out.print(f"  {'city':8s} {run_dir / 'city' / 'report.html'}")
+    print_collection_health(collection_health(result))
     out.print(f"exit code {code}: " + {0: "clean", 1: "failures found", 3: "incomplete evidence"}[code])
+
+
+def print_collection_health(health: CollectionHealth) -> None:
+    """Each host not fully collected with its class and detail; a loud warning for an incomplete run."""
+    if not health.failed:
+        out.print(f"collection: all {health.in_scope} hosts fully collected")
+        return
+    out.print(f"not fully collected: {len(health.failed)} of {health.in_scope} hosts")
+    for line in health.lines():
+        out.print(f"  {line}", markup=False)
+    if warning := health.warning():
+        out.print(Panel(Text(warning), title="WARNING", border_style="bold red", style="bold red"))
 
 
 @app.command()

@@ -35,7 +35,7 @@ from secaudit.evaluate.loader import (
     load_kpis,
     load_waivers,
 )
-from secaudit.history import DEFAULT_DB_NAME, HistoryStore, trend_points, trend_svg
+from secaudit.history import DEFAULT_DB_NAME, HistoryStore, fleet_label, trend_points, trend_svg
 from secaudit.inventory import LoadedInventory, TargetFilter, load_inventory
 from secaudit.models.enums import Environment, EvidenceSource
 from secaudit.models.evidence import HostEvidence
@@ -85,11 +85,12 @@ class AuditRequest:
     workers: int = 20
     processes: int = 1
     timeout: float = 30.0
-    config_timeout: float = 120.0
+    config_timeout: float | None = None  # None: --timeout bounds the configuration read too
     allow_production: bool = False
     allow_non_loopback: bool = False
     latest_file: Path | None = None
     history_db: Path | None = None
+    fleet: str | None = None
     quiet: bool = False
     log_json: bool = False
     timings: Path | None = None
@@ -208,12 +209,21 @@ def _signers(request: AuditRequest) -> tuple[Signer, dict[str, Signer]]:
     return signer, per_operator
 
 
-def _record_history(result: RunResult, db: Path, progress: RunProgress) -> str:
-    """Record the run; returns the city trend chart (SVG). History problems never fail a run."""
+def _record_history(result: RunResult, db: Path, progress: RunProgress, fleet: str | None) -> str:
+    """Record the run; returns the trend chart (SVG) of its fleet: the city line and one line per
+    operator. History problems never fail a run."""
     try:
         store = HistoryStore(db)
-        store.record(result)
-        return trend_svg(trend_points(store, limit=20), title="Compliance score / 合规得分")
+        row = store.record(result, fleet=fleet)
+        operators = {
+            op: trend_points(store, operator=op, limit=20, fleet=row.fleet)
+            for op in operators_of(result.targets)
+        }
+        return trend_svg(
+            trend_points(store, limit=20, fleet=row.fleet),
+            title=f"Compliance score / 合规得分 — {fleet_label(row.fleet)}",
+            operators=operators,
+        )
     except SecauditError as exc:
         progress.warn(f"run history not updated: {exc}")
         return ""
@@ -290,7 +300,9 @@ def run(request: AuditRequest, collector: Collector | None = None) -> RunOutcome
         result = audit.result
         with timed(times, "report"):
             extras = city_extras(result, config.city_targets, kpis, coverage)
-            trend = _record_history(result, request.history_db or request.output / DEFAULT_DB_NAME, progress)
+            trend = _record_history(
+                result, request.history_db or request.output / DEFAULT_DB_NAME, progress, request.fleet
+            )
         run_dir = publish(
             result,
             partial,
