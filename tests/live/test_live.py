@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -333,6 +334,9 @@ def test_cli_live_run_leaks_no_secret(lab, tmp_path: Path, processes: int) -> No
         env={**os.environ, "SECAUDIT_TELECOM_USERNAME": "auditor", "SECAUDIT_TELECOM_PASSWORD": PASSWORD},
     )
     assert proc.returncode in (1, 3), proc.stderr[-2000:]
+    # the console names each host not fully collected, with its class and detail
+    for name, state in (("f-wrongpw", "auth_failed"), ("f-rekeyed", "host_key_changed")):
+        assert re.search(rf"^\s+{name}\s+mobile\s+{state}\s+\S", proc.stdout, re.MULTILINE), proc.stdout
     run_dir = Path(latest.read_text().strip())
     for secret in (PASSWORD, *PLANTED):
         assert secret not in proc.stdout + proc.stderr

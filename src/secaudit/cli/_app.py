@@ -92,7 +92,10 @@ TagOpt = Annotated[list[str] | None, typer.Option(help="Only controls with this 
 ControlOpt = Annotated[list[str] | None, typer.Option(help="Only these control ids or globs (repeatable)")]
 
 
-StateDir = Annotated[Path | None, typer.Option(help="Lab state folder (default: outside the repository)")]
+StateDir = Annotated[
+    Path | None,
+    typer.Option(help="Lab state folder (default: one per checkout, keyed by its path, outside it)"),
+]
 ChecksOpt = Annotated[
     Path | None, typer.Option(help="Check catalogue folder (default: the catalogue shipped with secaudit)")
 ]
