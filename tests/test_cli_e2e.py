@@ -429,9 +429,11 @@ def test_console_names_hosts_not_fully_collected(demo_run) -> None:  # type: ign
     _, _, proc = demo_run
     lines = [ln.split() for ln in proc.stdout.splitlines()]
     assert "not fully collected: 1 of 7 hosts" in proc.stdout
-    assert ["uni-olt-jx01", "unicom", "output_truncated"] == next(
-        ln[:3] for ln in lines if ln[:1] == ["uni-olt-jx01"]
-    )
+    assert next(ln[:3] for ln in lines if ln[:1] == ["uni-olt-jx01"]) == [
+        "uni-olt-jx01",
+        "unicom",
+        "output_truncated",
+    ]
     assert "COLLECTION INCOMPLETE" not in proc.stdout  # 1 of 7 is not half
 
 
