@@ -69,6 +69,13 @@ def run(
     cert: Annotated[
         Path | None, typer.Option(help="X.509 certificate of --key: sign with CMS (manifest.p7s)")
     ] = None,
+    cosign: Annotated[
+        str | None,
+        typer.Option(
+            help="KEY:CERT: also sign every manifest with this X.509 key (CMS manifest.p7s beside "
+            "manifest.sig)"
+        ),
+    ] = None,
     key_for: Annotated[
         list[str] | None,
         typer.Option(help="OPERATOR=KEY[:CERT]: sign that operator's bundle with its own key (repeatable)"),
@@ -142,6 +149,12 @@ def run(
             if not op or not key_file:
                 die(f"--key-for {item!r}: expected OPERATOR=KEY or OPERATOR=KEY:CERT")
             per_operator[op] = (Path(key_file), Path(cert_file) if cert_file else None)
+        cosign_files = None
+        if cosign is not None:
+            cosign_key, _, cosign_cert = cosign.partition(":")
+            if not cosign_key or not cosign_cert:
+                die(f"--cosign {cosign!r}: expected KEY:CERT")
+            cosign_files = (Path(cosign_key), Path(cosign_cert))
         from secaudit.pipeline.run import AuditRequest  # noqa: PLC0415 - the live stack loads for `run` only
         from secaudit.pipeline.run import run as run_pipeline  # noqa: PLC0415
 
@@ -153,6 +166,7 @@ def run(
             templates=templates,
             output=output,
             cert=cert,
+            cosign=cosign_files,
             key_for=per_operator,
             key_passphrase=passphrase(key_passphrase_env),
             operators=tuple(operator or ()),

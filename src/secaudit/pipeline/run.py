@@ -46,7 +46,7 @@ from secaudit.pipeline.publish import Provenance, city_extras, partial_dir, publ
 from secaudit.pipeline.selection import select
 from secaudit.progress import RunProgress
 from secaudit.resources import content_dir
-from secaudit.sign.suites import Signer, load_signer
+from secaudit.sign.suites import Signer, load_signer, with_cms_cosigner
 from secaudit.timing import StageTimes, process_cpu, timed
 from secaudit.timing import report as timing_report
 
@@ -66,6 +66,7 @@ class AuditRequest:
     templates: Path | None = None
     output: Path = Path("reports")
     cert: Path | None = None
+    cosign: tuple[Path, Path] | None = None  # (key, certificate): a CMS co-signature, manifest.p7s
     key_for: Mapping[str, tuple[Path, Path | None]] = field(default_factory=dict)
     key_passphrase: bytes | None = None
     operators: tuple[str, ...] = ()
@@ -202,11 +203,14 @@ def default_collector(
 
 
 def _signers(request: AuditRequest) -> tuple[Signer, dict[str, Signer]]:
-    signer = load_signer(request.key, request.key_passphrase, request.cert)
-    per_operator = {
-        op: load_signer(key, request.key_passphrase, cert) for op, (key, cert) in request.key_for.items()
-    }
-    return signer, per_operator
+    def signer_of(key: Path, cert: Path | None) -> Signer:
+        signer = load_signer(key, request.key_passphrase, cert)
+        if request.cosign is not None:
+            signer = with_cms_cosigner(signer, *request.cosign, request.key_passphrase)
+        return signer
+
+    per_operator = {op: signer_of(key, cert) for op, (key, cert) in request.key_for.items()}
+    return signer_of(request.key, request.cert), per_operator
 
 
 def _record_history(result: RunResult, db: Path, progress: RunProgress, fleet: str | None) -> str:
