@@ -18,9 +18,11 @@ from rich.text import Text
 from secaudit.cli._app import (
     ChecksOpt,
     ControlOpt,
-    Multi,
+    OperatorOpt,
     PhaseOpt,
     ProfileOpt,
+    RoleOpt,
+    SiteOpt,
     TagOpt,
     TemplatesOpt,
     app,
@@ -78,15 +80,19 @@ def run(
     ] = None,
     key_for: Annotated[
         list[str] | None,
-        typer.Option(help="OPERATOR=KEY[:CERT]: sign that operator's bundle with its own key (repeatable)"),
+        typer.Option(
+            metavar="OP=KEY[:CERT]", help="Sign that operator's bundle with its own key (repeatable)"
+        ),
     ] = None,
     key_passphrase_env: Annotated[
         str | None, typer.Option(help="Env var holding the key's passphrase")
     ] = None,
-    operator: Multi = None,
-    role: Multi = None,
-    site: Multi = None,
-    host: Annotated[list[str] | None, typer.Option(help="Host name or glob (repeatable)")] = None,
+    operator: OperatorOpt = None,
+    role: RoleOpt = None,
+    site: SiteOpt = None,
+    host: Annotated[
+        list[str] | None, typer.Option(metavar="GLOB", help="Host name or glob (repeatable)")
+    ] = None,
     lang: Annotated[
         str | None, typer.Option(help="Report language (zh-CN or en); default per operator")
     ] = None,
@@ -94,9 +100,11 @@ def run(
     phase: PhaseOpt = None,
     tag: TagOpt = None,
     control: ControlOpt = None,
-    waivers: Annotated[list[Path] | None, typer.Option(help="Waivers YAML file (repeatable)")] = None,
+    waivers: Annotated[
+        list[Path] | None, typer.Option(metavar="FILE", help="Waivers YAML file (repeatable)")
+    ] = None,
     attestations: Annotated[
-        list[Path] | None, typer.Option(help="Attestations YAML file (repeatable)")
+        list[Path] | None, typer.Option(metavar="FILE", help="Attestations YAML file (repeatable)")
     ] = None,
     kpi: Annotated[
         Path | None, typer.Option(help="Operator-declared KPI file shown in the city report")
@@ -315,7 +323,7 @@ SCAN_FORMATS = ("table", "json", "junit", "sarif")
 def scan_config(
     files_arg: Annotated[
         list[Path],
-        typer.Argument(metavar="FILES", help="Saved configuration files (e.g. Oxidized/RANCID backups)"),
+        typer.Argument(metavar="FILE", help="Saved configuration files (e.g. Oxidized/RANCID backups)"),
     ],
     platform: Annotated[str, typer.Option(help="secaudit platform of the files")],
     role: Annotated[str | None, typer.Option(help="Device role (default depends on platform)")] = None,

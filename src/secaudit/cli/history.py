@@ -48,7 +48,10 @@ def diff_runs(
     output_format: Annotated[str, typer.Option("--format", help="table, json or markdown")] = "table",
     include_errors: Annotated[bool, typer.Option(help="Count error findings as failing")] = False,
     show_not_failing: Annotated[
-        bool, typer.Option(help="Also list the findings failing in neither run (hidden by default)")
+        bool,
+        typer.Option(
+            "--show-not-failing", help="Also list the findings failing in neither run (hidden by default)"
+        ),
     ] = False,
     fail_on: Annotated[
         str | None,

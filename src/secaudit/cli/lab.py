@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from secaudit.cli._app import Multi, StateDir, die, guard, hostkeys_app, lab_app, out
+from secaudit.cli._app import OperatorOpt, RoleOpt, SiteOpt, StateDir, die, guard, hostkeys_app, lab_app, out
 from secaudit.collect.classify import classify_exception
 from secaudit.collect.hostkeys import enrol, known_hosts_path, read_enrolled
 from secaudit.collect.hostkeys import scan as scan_host_key
@@ -36,7 +36,7 @@ def lab_serve(
         int, typer.Option(help="Serve N healthy benchmark devices instead of the demo fleet")
     ] = 0,
 ) -> None:
-    """Run the lab in the foreground until interrupted (``lab start`` runs this in the background)."""
+    """Run the lab in the foreground until interrupted (`lab start` runs this in the background)."""
 
     def body() -> int:
         paths = lab_paths(state_dir)
@@ -101,7 +101,7 @@ def _ours(pid: int, paths: LabPaths) -> bool:
 
 @lab_app.command("stop")
 def lab_stop(state_dir: StateDir = None) -> None:
-    """Stop the lab started with ``lab start`` for this state folder (never another one's)."""
+    """Stop the lab started with `lab start` for this state folder (never another one's)."""
 
     def body() -> int:
         paths = lab_paths(state_dir)
@@ -161,10 +161,12 @@ def hostkeys_scan(
     known_hosts_dir: Annotated[Path, typer.Option(help="Per-host known_hosts files")] = Path(
         ".secaudit/known_hosts"
     ),
-    operator: Multi = None,
-    role: Multi = None,
-    site: Multi = None,
-    host: Annotated[list[str] | None, typer.Option(help="Host name or glob (repeatable)")] = None,
+    operator: OperatorOpt = None,
+    role: RoleOpt = None,
+    site: SiteOpt = None,
+    host: Annotated[
+        list[str] | None, typer.Option(metavar="GLOB", help="Host name or glob (repeatable)")
+    ] = None,
     replace: Annotated[
         bool, typer.Option(help="Replace a changed key (only after verifying it out of band)")
     ] = False,
