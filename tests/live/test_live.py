@@ -391,6 +391,42 @@ def test_cli_live_run_leaks_no_secret(lab, tmp_path: Path, processes: int) -> No
         assert a == b
 
 
+def test_run_without_credentials_names_every_host_and_is_incomplete(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """No host can log in: the console names each one with the reason and warns loudly; the run
+    is recorded as collection_incomplete and kept out of the trend."""
+    _, paths, _ = lab
+    keys = tmp_path / "k"
+    subprocess.run(
+        [sys.executable, "-m", "secaudit", "keys", "generate", "--out-dir", str(keys), "--name", "n"],
+        check=True,
+    )
+    secrets = tmp_path / "secrets.yaml"
+    secrets.write_text("cable: {username: auditor, password: unused-here}\n")
+    secrets.chmod(0o600)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SECAUDIT_")}
+    proc = subprocess.run(
+        [
+            sys.executable, "-m", "secaudit", *audit_args(tmp_path / "reports", inventory=paths.inventory),
+            "--key", str(keys / "n.key"), "--secrets", str(secrets),
+            "--known-hosts-dir", str(paths.known_hosts), "--timeout", "6",
+            "--host", "ok-huawei-vrp", "--host", "ok-cisco-xr", "--host", "f-wrongpw",
+        ],
+        capture_output=True, text=True, check=False, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    assert "not fully collected: 3 of 3 hosts" in proc.stdout
+    for name, operator in (("ok-huawei-vrp", "telecom"), ("ok-cisco-xr", "telecom"), ("f-wrongpw", "mobile")):
+        pattern = rf"^\s+{name}\s+{operator}\s+auth_failed\s+no credentials for operator {operator}"
+        assert re.search(pattern, proc.stdout, re.MULTILINE), proc.stdout
+    assert "COLLECTION INCOMPLETE: 3 of 3 hosts (100 %)" in " ".join(proc.stdout.split())
+    history = subprocess.run(
+        [sys.executable, "-m", "secaudit", "history", "--db", str(tmp_path / "reports" / "history.sqlite3")],
+        capture_output=True, text=True, check=False, env={**env, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert "collection_incomplete" in history.stdout
+    assert "(not in trend)" in history.stdout
+
+
 def test_scheduled_job_against_the_lab(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from secaudit.schedule import Defaults, Job, run_job
 
