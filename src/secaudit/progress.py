@@ -114,7 +114,7 @@ class RunProgress:
                 "hosts": len(result.targets),
                 "collection_failed": len(health.failed),
                 "completeness": health.completeness.value,
-                "not_collected": [
+                "not_fully_collected": [
                     {"host": r.host, "operator": r.operator, "state": r.state.value, "detail": r.detail}
                     for r in sorted(health.failed, key=lambda r: r.host)
                 ],

@@ -337,6 +337,14 @@ def test_cli_live_run_leaks_no_secret(lab, tmp_path: Path, processes: int) -> No
     # the console names each host not fully collected, with its class and detail
     for name, state in (("f-wrongpw", "auth_failed"), ("f-rekeyed", "host_key_changed")):
         assert re.search(rf"^\s+{name}\s+mobile\s+{state}\s+\S", proc.stdout, re.MULTILINE), proc.stdout
+    [run_event] = [
+        json.loads(line) for line in proc.stderr.splitlines() if line.startswith("{") and '"run"' in line
+    ]
+    assert {h["host"]: h["state"] for h in run_event["not_fully_collected"]} == {
+        "f-wrongpw": "auth_failed",
+        "f-rekeyed": "host_key_changed",
+    }
+    assert run_event["completeness"] == "complete"  # 2 of 10 hosts
     run_dir = Path(latest.read_text().strip())
     for secret in (PASSWORD, *PLANTED):
         assert secret not in proc.stdout + proc.stderr

@@ -274,6 +274,7 @@ def collect_host(
             state, detail = _timeout_state(spec, _session_tail(conn), watch, detail)
         fail_rest(EvidenceState.COLLECT_ERROR, f"{state.value}: {detail}")
     finally:
+        watch.detach()
         if failed:
             # No goodbye dialog with a device in an unknown state (SmartAX waits 30 s for its
             # logout question): drop the transport and forget the connection.

@@ -196,6 +196,9 @@ class ChannelWatch:
         Traceback (most recent call last):
         ...
         secaudit.collect.transport.ChannelClosedError: channel closed by the device during 'display clock' ...
+        >>> watch.detach()
+        >>> conn.read_channel()
+        ''
     """
 
     def __init__(self, conn: Any, limit: int = 65536) -> None:
@@ -204,22 +207,30 @@ class ChannelWatch:
         self._limit = limit
         self._text: list[str] = []
         self._size = 0
+        self._kept = 0
         self.command = ""
         if self._read is not None:  # a stand-in connection without netmiko's reads is left as it is
             conn.read_channel = self.read
 
+    def detach(self) -> None:
+        """Give the connection its own reads back (before the goodbye: a device that hangs up on
+        ``quit`` must not cut netmiko's clean-up short)."""
+        if self._read is not None and self._conn.__dict__.get("read_channel") == self.read:
+            del self._conn.read_channel
+
     def mark(self, command: str) -> None:
         """A new command is about to be sent: forget what was read before it."""
         self.command = command
-        self._text, self._size = [], 0
+        self._text, self._size, self._kept = [], 0, 0
 
     def read(self) -> str:
         """The wrapped read; raises :class:`ChannelClosedError` on a closed, drained channel."""
         data: str = self._read()
         if data:
             self._size += len(data)
-            if sum(len(t) for t in self._text) < self._limit:
+            if self._kept < self._limit:
                 self._text.append(data)
+                self._kept += len(data)
             return data
         if _channel_closed(self._conn):
             during = f" during {self.command!r}" if self.command else ""
