@@ -24,6 +24,8 @@ def test_default_state_folder_is_per_checkout(tmp_path: Path) -> None:
     assert a != b
     assert a == default_state_dir(tmp_path / "one")
     assert not a.is_relative_to(tmp_path)  # outside the checkout (the secrets file lives there)
+    (tmp_path / "one" / ".git").mkdir(parents=True)
+    assert default_state_dir(tmp_path / "one" / "src" / "deep") == default_state_dir(tmp_path / "one")
 
 
 def test_lab_stop_stops_only_its_own_lab(tmp_path: Path) -> None:
