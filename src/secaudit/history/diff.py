@@ -329,13 +329,16 @@ def diff_table(report: DiffReport, *, show_all: bool = False) -> Table:
 
     Cells are :class:`rich.text.Text`, so ``[`` in a host or message is never read as markup.
     """
+    shown = _shown(report, show_all)
+    hidden = len(report.entries) - len(shown)
+    note = f" ({hidden} not_failing rows hidden: --show-not-failing lists them)" if hidden else ""
     table = Table(
         title=Text(f"secaudit diff {report.run_a.id} -> {report.run_b.id}"),
-        caption=Text(_counts_line(report)),
+        caption=Text(_counts_line(report) + note),
     )
     for col in ("change", *_ENTRY_COLUMNS):
         table.add_column(col)
-    for e in _shown(report, show_all):
+    for e in shown:
         table.add_row(*(Text(cell) for cell in (e.kind.value, *_entry_cells(e))))
     return table
 
