@@ -240,3 +240,20 @@ def test_history_cli_shows_fleet_and_incomplete_runs(tmp_path: Path) -> None:
     assert fleet_key(BIG) in listed.output
     other = runner.invoke(app, ["history", "--db", str(db), "--fleet", fleet_key(SMALL)])
     assert make_result(0, SMALL, {}).run.id in other.output
+
+
+def test_trend_labels_can_be_translated() -> None:
+    from secaudit.history.trend import CHART_LABELS
+
+    points = [trend_points_fixture(0), trend_points_fixture(1, incomplete=True)]
+    labels = {k: f"[{k}]" for k in CHART_LABELS}
+    svg = trend_svg(points, labels=labels)
+    for key in ("score", "score with waivers", "collection incomplete", "Score (%)"):
+        assert f"[{key}]" in svg
+    assert "[No runs recorded]" in trend_svg([], labels=labels)
+
+
+def trend_points_fixture(n: int, *, incomplete: bool = False):  # type: ignore[no-untyped-def]
+    from secaudit.history import TrendPoint
+
+    return TrendPoint(f"r{n}", T0 + timedelta(hours=n), 80.0, 80.0, 1, incomplete)

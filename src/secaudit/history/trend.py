@@ -255,6 +255,18 @@ def _paths(coords: Sequence[tuple[float, float] | None]) -> list[str]:
     return paths
 
 
+#: The chart's own words, in English; ``trend_svg(labels=...)`` maps them to the report's language.
+CHART_LABELS: tuple[str, ...] = (
+    "score",
+    "score with waivers",
+    "collection incomplete",
+    "collection incomplete: not part of the trend",
+    "Score (%)",
+    "Run start, date and time (UTC)",
+    "No runs recorded",
+)
+
+
 def _legend(entries: Sequence[tuple[str, str]], top: float, width: int) -> list[str]:
     """Legend entries ``(swatch svg at x=0, label)`` in rows under the chart."""
     per_row = max(1, (width - _LEFT - _RIGHT) // _LEGEND_ITEM)
@@ -284,7 +296,9 @@ def trend_svg(
     width: int = 640,
     height: int = 200,
     title: str = "Compliance score",
+    *,
     operators: Mapping[str, Sequence[TrendPoint]] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> str:
     """An inline SVG line chart of scores (0-100) per run: no scripts, styles or external assets.
 
@@ -293,16 +307,18 @@ def trend_svg(
     operator (its points matched to the runs by run id). A run without a score keeps its slot on
     the x axis but has no marker and breaks the lines. A run with incomplete collection keeps its
     slot too, drawn as a hollow diamond: the lines pass it by. Each x label is the run's start
-    date and time (UTC). Output depends only on the arguments. Every text is XML-escaped, so the
+    date and time (UTC). ``labels`` translates the chart's own words (keys: :data:`CHART_LABELS`).
+    Output depends only on the arguments. Every text is XML-escaped, so the
     string can be placed in HTML as is (in Jinja2: ``|safe`` or ``Markup``).
     """
     if width < 200 or height < 120:
         raise HistoryError(f"trend chart too small: {width}x{height} (needs at least 200x120)")
     operators = dict(operators or {})
+    words = {**{k: k for k in CHART_LABELS}, **(labels or {})}
     n = len(points)
     legend: list[tuple[str, str]] = [
-        (_line_swatch(_SCORE_COLOUR, 2), "score"),
-        (_line_swatch(_WAIVED_COLOUR, 1.5, "4 3"), "score with waivers"),
+        (_line_swatch(_SCORE_COLOUR, 2), words["score"]),
+        (_line_swatch(_WAIVED_COLOUR, 1.5, "4 3"), words["score with waivers"]),
     ]
     colours = {op: _OPERATOR_COLOURS[k % len(_OPERATOR_COLOURS)] for k, op in enumerate(operators)}
     legend += [(_line_swatch(colours[op], 1.25), op) for op in operators]
@@ -311,7 +327,7 @@ def trend_svg(
             (
                 f'<path d="{_diamond(9, 0)}" fill="#ffffff" stroke="{_INCOMPLETE_COLOUR}" '
                 'stroke-width="1.5"/>',
-                "collection incomplete",
+                words["collection incomplete"],
             )
         )
     per_row = max(1, (width - _LEFT - _RIGHT) // _LEGEND_ITEM)
@@ -348,7 +364,8 @@ def trend_svg(
         )
     mid_y = _num(_TOP + plot_h / 2)
     out.append(
-        f'<text x="12" y="{mid_y}" text-anchor="middle" transform="rotate(-90 12 {mid_y})">Score (%)</text>'
+        f'<text x="12" y="{mid_y}" text-anchor="middle" transform="rotate(-90 12 {mid_y})">'
+        f"{xml_text(words['Score (%)'])}</text>"
     )
     base_y = _num(_TOP + plot_h)
     out.append(
@@ -360,13 +377,13 @@ def trend_svg(
     )
     out.append(
         f'<text x="{_num(_LEFT + plot_w / 2)}" y="{height - 8}" text-anchor="middle">'
-        "Run start, date and time (UTC)</text>"
+        f"{xml_text(words['Run start, date and time (UTC)'])}</text>"
     )
     out += _legend(legend, height + 6, width)
     if n == 0:
         out.append(
             f'<text x="{_num(_LEFT + plot_w / 2)}" y="{mid_y}" text-anchor="middle" fill="#666666">'
-            "No runs recorded</text>"
+            f"{xml_text(words['No runs recorded'])}</text>"
         )
         out.append("</svg>")
         return "\n".join(out) + "\n"
@@ -419,7 +436,7 @@ def trend_svg(
             f"{_score_text(p.score_with_waivers)} with waivers, {p.fails} fails"
         )
         if p.incomplete:
-            tip += "; collection incomplete: not part of the trend"
+            tip += f"; {words['collection incomplete: not part of the trend']}"
             out.append(
                 f'<path d="{_diamond(x_at(i), y_at(p.score))}" fill="#ffffff" stroke="{_INCOMPLETE_COLOUR}" '
                 f'stroke-width="1.5"><title>{xml_text(tip)}</title></path>'
