@@ -213,6 +213,15 @@ def _signers(request: AuditRequest) -> tuple[Signer, dict[str, Signer]]:
     return signer_of(request.key, request.cert), per_operator
 
 
+def _operator_label(result: RunResult, op: str) -> str:
+    """An operator as the chart's legend names it: display names, never the code alone."""
+    info = result.operators.get(op)
+    if info is None:
+        return op
+    names = dict.fromkeys(n for n in (info.display_name, info.display_name_en) if n)
+    return " / ".join(names) or op
+
+
 def _record_history(result: RunResult, db: Path, progress: RunProgress, fleet: str | None) -> str:
     """Record the run; returns the trend chart (SVG) of its fleet: the city line and one line per
     operator. History problems never fail a run."""
@@ -220,7 +229,7 @@ def _record_history(result: RunResult, db: Path, progress: RunProgress, fleet: s
         store = HistoryStore(db)
         row = store.record(result, fleet=fleet)
         operators = {
-            op: trend_points(store, operator=op, limit=20, fleet=row.fleet)
+            _operator_label(result, op): trend_points(store, operator=op, limit=20, fleet=row.fleet)
             for op in operators_of(result.targets)
         }
         return trend_svg(
