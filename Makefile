@@ -6,7 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 KEYDIR := .secaudit/keys
 DEMO_OUT := reports
-LAB_DIR ?= /tmp/secaudit-lab-$(shell id -u)
+# The demo lab's state (inventory, known_hosts, secrets): one folder per checkout, keyed by its path
+# and outside it (the secrets file must live outside the repository). `secaudit lab start|stop|status`
+# without --state-dir use the same folder when run from the checkout.
+LAB_DIR ?= $(or $(XDG_RUNTIME_DIR),/tmp)/secaudit-lab-$(shell id -u)-$(shell printf %s "$(CURDIR)" | sha256sum | cut -c1-12)
 
 .PHONY: demo demo-offline bench test lint typecheck pytest venv clean chromium realworld realworld-fetch
 
@@ -42,23 +45,35 @@ $(KEYDIR)/demo.key: | $(STAMP)
 	mkdir -p $(KEYDIR)
 	$(BIN)/secaudit keys generate --out-dir $(KEYDIR) --name demo
 
-demo: $(STAMP) $(KEYDIR)/demo.key
+# The demo's X.509 identity for the CMS co-signature (manifest.p7s): ECDSA P-256 key demo-cms.key and
+# its self-signed certificate demo.crt (CMS cannot carry the Ed25519 demo key: docs/signing-notes.md).
+$(KEYDIR)/demo.crt: | $(STAMP)
+	mkdir -p $(KEYDIR)
+	rm -f $(KEYDIR)/demo-cms.key
+	$(BIN)/secaudit keys generate --suite ecdsa-x509 --out-dir $(KEYDIR) --name demo-cms --cert-name demo \
+	  --common-name "secaudit demo"
+
+DEMO_KEYS := $(KEYDIR)/demo.key $(KEYDIR)/demo.crt
+DEMO_SIGN := --key $(KEYDIR)/demo.key --cosign $(KEYDIR)/demo-cms.key:$(KEYDIR)/demo.crt
+
+demo: $(STAMP) $(DEMO_KEYS)
 	@$(BIN)/secaudit lab start --state-dir $(LAB_DIR) || exit 2; \
 	trap '$(BIN)/secaudit lab stop --state-dir $(LAB_DIR)' EXIT; \
 	rm -f $(DEMO_OUT)/LATEST; set +e; \
 	$(BIN)/secaudit run --inventory $(LAB_DIR)/inventory --secrets $(LAB_DIR)/secrets.yaml \
 	  --known-hosts-dir $(LAB_DIR)/known_hosts --timeout 8 --config-timeout 30 \
-	  --key $(KEYDIR)/demo.key --output $(DEMO_OUT) --latest-file $(DEMO_OUT)/LATEST \
+	  $(DEMO_SIGN) --output $(DEMO_OUT) --latest-file $(DEMO_OUT)/LATEST \
 	  --waivers examples/lab-waivers.yaml --attestations examples/attestations.yaml \
 	  --kpi examples/kpi-declared.yaml; rc=$$?; \
 	echo "audit exit code: $$rc (0 clean, 1 failures found, 3 incomplete evidence)"; \
 	if [ $$rc -eq 2 ] || [ ! -s $(DEMO_OUT)/LATEST ]; then echo "demo failed: usage or content error" >&2; exit 2; fi; \
 	run=$$(cat $(DEMO_OUT)/LATEST); \
 	$(BIN)/secaudit verify "$$run" --pubkey $(KEYDIR)/demo.pub --replay || exit 2; \
+	$(BIN)/secaudit verify "$$run" --trust $(KEYDIR) || exit 2; \
 	echo "reports: $$run/<operator>/report.html and $$run/city/report.html"
 
-demo-offline: $(STAMP) $(KEYDIR)/demo.key
-	$(BIN)/secaudit run --offline examples/evidence --inventory inventory --key $(KEYDIR)/demo.key \
+demo-offline: $(STAMP) $(DEMO_KEYS)
+	$(BIN)/secaudit run --offline examples/evidence --inventory inventory $(DEMO_SIGN) \
 	  --output $(DEMO_OUT) --waivers examples/waivers.yaml --kpi examples/kpi-declared.yaml || test $$? -ne 2
 
 # Benchmarks (never timed tests): ratios against a baseline measured in the same run.

@@ -423,3 +423,36 @@ def test_per_operator_keys(tmp_path: Path) -> None:
     assert cli("verify", run_dir / "telecom", "--pubkey", keys / "main.pub").returncode == 1
     assert cli("verify", run_dir / "mobile", "--pubkey", keys / "main.pub").returncode == 0
     assert cli("verify", run_dir / "city", "--pubkey", keys / "main.pub").returncode == 0
+
+
+def test_console_names_hosts_not_fully_collected(demo_run) -> None:  # type: ignore[no-untyped-def]
+    _, _, proc = demo_run
+    lines = [ln.split() for ln in proc.stdout.splitlines()]
+    assert "not fully collected: 1 of 7 hosts" in proc.stdout
+    assert next(ln[:3] for ln in lines if ln[:1] == ["uni-olt-jx01"]) == [
+        "uni-olt-jx01",
+        "unicom",
+        "output_truncated",
+    ]
+    assert "COLLECTION INCOMPLETE" not in proc.stdout  # 1 of 7 is not half
+
+
+def test_mostly_uncollected_run_warns_and_is_incomplete_in_history(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    shutil.copytree(EXAMPLES / "evidence" / "tel-olt-xh01", evidence / "tel-olt-xh01")
+    keys = tmp_path / "keys"
+    assert cli("keys", "generate", "--out-dir", keys, "--name", "t").returncode == 0
+    run = [*audit_args(tmp_path / "reports", evidence=evidence), "--key", keys / "t.key"]
+    proc = cli(*run)
+    assert proc.returncode == 3, proc.stderr
+    assert "not fully collected: 6 of 7 hosts" in proc.stdout
+    for host in ("mob-csr-nh01", "uni-olt-jx01", "twr-csr-hn01"):
+        assert re.search(rf"^\s+{host}\s+\w+\s+evidence_missing\s+\S", proc.stdout, re.MULTILINE), host
+    assert "COLLECTION INCOMPLETE: 6 of 7 hosts (86 %)" in " ".join(proc.stdout.split())
+    quiet = cli(*run, "--quiet")
+    assert quiet.stdout == ""
+    assert "COLLECTION INCOMPLETE" in quiet.stderr
+    history = cli("history", "--db", tmp_path / "reports" / "history.sqlite3")
+    assert history.returncode == 0
+    assert history.stdout.count("collection_incomplete") == 2
+    assert "(not in trend)" in history.stdout

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from secaudit.collect.credentials import scrub
+from secaudit.health import collection_health
 from secaudit.models.enums import CollectionState
 from secaudit.models.finding import RunResult
 from secaudit.models.target import Target
@@ -103,6 +104,7 @@ class RunProgress:
 
     def finished(self, result: RunResult, run_dir: Path, code: int) -> None:
         """The run is written and signed."""
+        health = collection_health(result)
         self._emit(
             {
                 "event": "run",
@@ -110,7 +112,12 @@ class RunProgress:
                 "run_dir": str(run_dir),
                 "exit_code": code,
                 "hosts": len(result.targets),
-                "collection_failed": sum(r.state is not CollectionState.OK for r in result.collection),
+                "collection_failed": len(health.failed),
+                "completeness": health.completeness.value,
+                "not_fully_collected": [
+                    {"host": r.host, "operator": r.operator, "state": r.state.value, "detail": r.detail}
+                    for r in sorted(health.failed, key=lambda r: r.host)
+                ],
                 "seconds": round(time.monotonic() - self._start, 3),
             }
         )

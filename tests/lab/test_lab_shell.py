@@ -152,6 +152,21 @@ def test_command_level_faults() -> None:
     assert seen == ["show version"]
 
 
+def test_truncate_then_hang_and_empty_output_faults() -> None:
+    cut, _ = make("cisco_xr", FaultMode.TRUNCATE_THEN_HANG)
+    out = text(cut.feed(b"show running-config\n"))
+    assert 0 < len(out) < len(OUTPUTS["cisco_xr"]["show running-config"])
+    assert "RP/0/RSP0/CPU0" not in out  # no prompt after the cut
+    assert not cut.closed  # the session stays open, silent
+    assert cut.feed(b"\nshow version\n") == []
+
+    empty, seen = make("cisco_xr", FaultMode.EMPTY_OUTPUT)
+    out = text(empty.feed(b"show version\n"))
+    assert out.startswith("show version\r\n")
+    assert out.removeprefix("show version\r\n").startswith("RP/0/RSP0/CPU0")  # nothing but the prompt
+    assert seen == ["show version"]
+
+
 def test_pager_left_on_ignores_the_paging_off_command() -> None:
     shell, seen = make("zte_zxros", FaultMode.PAGER_LEFT_ON)
     assert text(shell.feed(b"terminal length 0\n")).endswith("ZXR10-PE1>")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -38,6 +39,7 @@ PASSWORD = "Pl4nted-Lab-Passw0rd-7"  # planted: must never appear in any output
 # Secrets planted in a device's configuration (TACACS key, SNMP community, local password, BGP key)
 PLANTED = ("PlantedTacacsKey9x", "PlantedCommunity9x", "PlantedUserPw9x", "PlantedBgpKey9x")
 CATALOGUE = load_catalogue(CHECKS)
+READ_TIMEOUT = 6.0
 FAULTS = {
     "f-wrongpw": ("huawei_vrp", FaultMode.WRONG_PASSWORD, CollectionState.AUTH_FAILED),
     "f-rekeyed": ("cisco_xr", FaultMode.CHANGED_HOST_KEY, CollectionState.HOST_KEY_CHANGED),
@@ -45,7 +47,10 @@ FAULTS = {
     "f-hang": ("huawei_vrp", FaultMode.HANG_AFTER_LOGIN, CollectionState.TIMEOUT),
     "f-pager": ("huawei_smartax", FaultMode.PAGER_LEFT_ON, CollectionState.PAGING_NOT_DISABLED),
     "f-rejected": ("cisco_xr", FaultMode.COMMAND_REJECTED, CollectionState.COMMAND_REJECTED),
-    "f-cut": ("zte_zxa10", FaultMode.DISCONNECT_MID_OUTPUT, None),
+    "f-cut": ("zte_zxa10", FaultMode.DISCONNECT_MID_OUTPUT, CollectionState.DISCONNECTED),
+    "f-cuthang": ("huawei_vrp", FaultMode.TRUNCATE_THEN_HANG, CollectionState.OUTPUT_TRUNCATED),
+    "f-empty": ("cisco_xr", FaultMode.EMPTY_OUTPUT, CollectionState.EMPTY),
+    "f-cfghang": ("huawei_vrp", FaultMode.HANG_AFTER_LOGIN, CollectionState.TIMEOUT),
     "f-garbage": ("huawei_vrp", FaultMode.GARBAGE_OUTPUT, None),
 }
 
@@ -78,7 +83,11 @@ def _fleet() -> list[FleetDevice]:
     outputs = {**leaky.spec.outputs, "display current-configuration": config}
     fleet.append(dataclasses.replace(leaky, spec=dataclasses.replace(leaky.spec, outputs=outputs)))
     for name, (platform, fault, _) in FAULTS.items():
-        fleet.append(_device(name, platform, "mobile", "lab", password=PASSWORD, variants=(), fault=fault))
+        device = _device(name, platform, "mobile", "lab", password=PASSWORD, variants=(), fault=fault)
+        if name == "f-cfghang":  # answers everything but hangs on the configuration read
+            config = get_platform(platform).config_command
+            device = dataclasses.replace(device, spec=dataclasses.replace(device.spec, fault_command=config))
+        fleet.append(device)
     return fleet
 
 
@@ -99,9 +108,8 @@ def collected(lab):  # type: ignore[no-untyped-def]
     inv = load_inventory(paths.inventory)
     plan = build_plan(inv.targets, CATALOGUE.controls)
     creds = {op: Credential("auditor", PASSWORD) for op in ("telecom", "mobile")}
-    options = LiveOptions(
-        known_hosts_dir=paths.known_hosts, command_timeout=6.0, config_timeout=6.0, num_workers=20
-    )
+    # no config_timeout: --timeout bounds the configuration read too
+    options = LiveOptions(known_hosts_dir=paths.known_hosts, command_timeout=READ_TIMEOUT, num_workers=20)
     collector = LiveCollector(inv.nornir, creds, options, secrets=(PASSWORD,))
     return {c.target.name: c for c in collector.collect(inv.targets, plan)}
 
@@ -170,6 +178,35 @@ def test_fault_is_classified_and_never_passes(collected, name: str) -> None:  # 
                 f.control_id,
                 "passed on bad evidence",
             )
+
+
+def test_disconnect_is_detected_without_waiting_for_the_read_timeout(collected) -> None:  # type: ignore[no-untyped-def]
+    """The device closes the channel mid-output: classified at once, not after the read timeout."""
+    cut = collected["f-cut"]
+    assert cut.state is CollectionState.DISCONNECTED, cut.detail
+    assert "closed by the device" in cut.detail
+    assert cut.seconds is not None
+    assert cut.seconds < READ_TIMEOUT / 2, cut.seconds
+
+
+def test_cut_then_hang_is_truncated_and_empty_is_empty(collected) -> None:  # type: ignore[no-untyped-def]
+    cut = collected["f-cuthang"]
+    assert cut.state is CollectionState.OUTPUT_TRUNCATED, cut.detail
+    assert "mid-stream" in cut.detail
+    empty = collected["f-empty"]
+    assert empty.state is CollectionState.EMPTY, empty.detail
+    assert {e.state for e in empty.evidence} == {EvidenceState.EMPTY}
+
+
+def test_timeout_bounds_the_configuration_read(collected) -> None:  # type: ignore[no-untyped-def]
+    """Without a --config-timeout, the hung configuration read ends at --timeout (not 120 s)."""
+    hung = collected["f-cfghang"]
+    assert hung.state is CollectionState.TIMEOUT, hung.detail
+    spec = get_platform(hung.target.platform)
+    states = {e.command: e.state for e in hung.evidence}
+    assert states[spec.config_command or ""] is EvidenceState.COLLECT_ERROR
+    assert hung.seconds is not None
+    assert hung.seconds < 2 * READ_TIMEOUT + 4, hung.seconds
 
 
 def test_unknown_host_key_fails_closed(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -297,6 +334,17 @@ def test_cli_live_run_leaks_no_secret(lab, tmp_path: Path, processes: int) -> No
         env={**os.environ, "SECAUDIT_TELECOM_USERNAME": "auditor", "SECAUDIT_TELECOM_PASSWORD": PASSWORD},
     )
     assert proc.returncode in (1, 3), proc.stderr[-2000:]
+    # the console names each host not fully collected, with its class and detail
+    for name, state in (("f-wrongpw", "auth_failed"), ("f-rekeyed", "host_key_changed")):
+        assert re.search(rf"^\s+{name}\s+mobile\s+{state}\s+\S", proc.stdout, re.MULTILINE), proc.stdout
+    [run_event] = [
+        json.loads(line) for line in proc.stderr.splitlines() if line.startswith("{") and '"run"' in line
+    ]
+    assert {h["host"]: h["state"] for h in run_event["not_fully_collected"]} == {
+        "f-wrongpw": "auth_failed",
+        "f-rekeyed": "host_key_changed",
+    }
+    assert run_event["completeness"] == "complete"  # 2 of 10 hosts
     run_dir = Path(latest.read_text().strip())
     for secret in (PASSWORD, *PLANTED):
         assert secret not in proc.stdout + proc.stderr
@@ -349,6 +397,42 @@ def test_cli_live_run_leaks_no_secret(lab, tmp_path: Path, processes: int) -> No
             for f in json.loads((replay / op / "findings.json").read_text())["findings"]
         }
         assert a == b
+
+
+def test_run_without_credentials_names_every_host_and_is_incomplete(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """No host can log in: the console names each one with the reason and warns loudly; the run
+    is recorded as collection_incomplete and kept out of the trend."""
+    _, paths, _ = lab
+    keys = tmp_path / "k"
+    subprocess.run(
+        [sys.executable, "-m", "secaudit", "keys", "generate", "--out-dir", str(keys), "--name", "n"],
+        check=True,
+    )
+    secrets = tmp_path / "secrets.yaml"
+    secrets.write_text("cable: {username: auditor, password: unused-here}\n")
+    secrets.chmod(0o600)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SECAUDIT_")}
+    proc = subprocess.run(
+        [
+            sys.executable, "-m", "secaudit", *audit_args(tmp_path / "reports", inventory=paths.inventory),
+            "--key", str(keys / "n.key"), "--secrets", str(secrets),
+            "--known-hosts-dir", str(paths.known_hosts), "--timeout", "6",
+            "--host", "ok-huawei-vrp", "--host", "ok-cisco-xr", "--host", "f-wrongpw",
+        ],
+        capture_output=True, text=True, check=False, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    assert "not fully collected: 3 of 3 hosts" in proc.stdout
+    for name, operator in (("ok-huawei-vrp", "telecom"), ("ok-cisco-xr", "telecom"), ("f-wrongpw", "mobile")):
+        pattern = rf"^\s+{name}\s+{operator}\s+auth_failed\s+no credentials for operator {operator}"
+        assert re.search(pattern, proc.stdout, re.MULTILINE), proc.stdout
+    assert "COLLECTION INCOMPLETE: 3 of 3 hosts (100 %)" in " ".join(proc.stdout.split())
+    history = subprocess.run(
+        [sys.executable, "-m", "secaudit", "history", "--db", str(tmp_path / "reports" / "history.sqlite3")],
+        capture_output=True, text=True, check=False, env={**env, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert "collection_incomplete" in history.stdout
+    assert "(not in trend)" in history.stdout
 
 
 def test_scheduled_job_against_the_lab(lab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

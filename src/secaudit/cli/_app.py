@@ -24,6 +24,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # click's plain help: it wraps option help under the option at 80 columns, where rich's
+    # three-column panels truncate long option names and squeeze the help into a narrow column
+    rich_markup_mode=None,
 )
 checks_app = typer.Typer(help="Inspect and lint the check catalogue.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage signing keys.", no_args_is_help=True)
@@ -85,14 +88,32 @@ def passphrase(env_name: str | None) -> bytes | None:
     return value.encode("utf-8")
 
 
-Multi = Annotated[list[str] | None, typer.Option()]
+OperatorOpt = Annotated[
+    list[str] | None, typer.Option(metavar="OPERATOR", help="Only this operator's hosts (repeatable)")
+]
+RoleOpt = Annotated[
+    list[str] | None,
+    typer.Option(metavar="ROLE", help="Only hosts of this role: olt, gateway, edge5g (repeatable)"),
+]
+SiteOpt = Annotated[
+    list[str] | None, typer.Option(metavar="SITE", help="Only hosts of this site (repeatable)")
+]
 ProfileOpt = Annotated[str, typer.Option(help="Profile in checks/profiles/ (baseline, plan, build, operate)")]
-PhaseOpt = Annotated[list[str] | None, typer.Option(help="Only controls of this phase (repeatable)")]
-TagOpt = Annotated[list[str] | None, typer.Option(help="Only controls with this tag (repeatable)")]
-ControlOpt = Annotated[list[str] | None, typer.Option(help="Only these control ids or globs (repeatable)")]
+PhaseOpt = Annotated[
+    list[str] | None, typer.Option(metavar="PHASE", help="Only controls of this phase (repeatable)")
+]
+TagOpt = Annotated[
+    list[str] | None, typer.Option(metavar="TAG", help="Only controls with this tag (repeatable)")
+]
+ControlOpt = Annotated[
+    list[str] | None, typer.Option(metavar="ID", help="Only these control ids or globs (repeatable)")
+]
 
 
-StateDir = Annotated[Path | None, typer.Option(help="Lab state folder (default: outside the repository)")]
+StateDir = Annotated[
+    Path | None,
+    typer.Option(help="Lab state folder (default: one per checkout, keyed by its path, outside it)"),
+]
 ChecksOpt = Annotated[
     Path | None, typer.Option(help="Check catalogue folder (default: the catalogue shipped with secaudit)")
 ]

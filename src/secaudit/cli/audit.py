@@ -11,18 +11,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from secaudit.cli._app import (
     ChecksOpt,
     ControlOpt,
-    Multi,
+    OperatorOpt,
     PhaseOpt,
     ProfileOpt,
+    RoleOpt,
+    SiteOpt,
     TagOpt,
     TemplatesOpt,
     app,
     die,
+    err,
     guard,
     out,
     passphrase,
@@ -31,6 +36,7 @@ from secaudit.cli._app import (
 from secaudit.collect.base import Collector
 from secaudit.collect.files import EvidenceFile, FilesCollector
 from secaudit.collect.sharded import ShardedCollector
+from secaudit.health import CollectionHealth, collection_health
 from secaudit.models.enums import Environment, EvidenceSource, Platform, Role
 from secaudit.models.finding import Finding
 from secaudit.models.target import Target, operators_of
@@ -65,17 +71,28 @@ def run(
     cert: Annotated[
         Path | None, typer.Option(help="X.509 certificate of --key: sign with CMS (manifest.p7s)")
     ] = None,
+    cosign: Annotated[
+        str | None,
+        typer.Option(
+            help="KEY:CERT: also sign every manifest with this X.509 key (CMS manifest.p7s beside "
+            "manifest.sig)"
+        ),
+    ] = None,
     key_for: Annotated[
         list[str] | None,
-        typer.Option(help="OPERATOR=KEY[:CERT]: sign that operator's bundle with its own key (repeatable)"),
+        typer.Option(
+            metavar="OP=KEY[:CERT]", help="Sign that operator's bundle with its own key (repeatable)"
+        ),
     ] = None,
     key_passphrase_env: Annotated[
         str | None, typer.Option(help="Env var holding the key's passphrase")
     ] = None,
-    operator: Multi = None,
-    role: Multi = None,
-    site: Multi = None,
-    host: Annotated[list[str] | None, typer.Option(help="Host name or glob (repeatable)")] = None,
+    operator: OperatorOpt = None,
+    role: RoleOpt = None,
+    site: SiteOpt = None,
+    host: Annotated[
+        list[str] | None, typer.Option(metavar="GLOB", help="Host name or glob (repeatable)")
+    ] = None,
     lang: Annotated[
         str | None, typer.Option(help="Report language (zh-CN or en); default per operator")
     ] = None,
@@ -83,9 +100,11 @@ def run(
     phase: PhaseOpt = None,
     tag: TagOpt = None,
     control: ControlOpt = None,
-    waivers: Annotated[list[Path] | None, typer.Option(help="Waivers YAML file (repeatable)")] = None,
+    waivers: Annotated[
+        list[Path] | None, typer.Option(metavar="FILE", help="Waivers YAML file (repeatable)")
+    ] = None,
     attestations: Annotated[
-        list[Path] | None, typer.Option(help="Attestations YAML file (repeatable)")
+        list[Path] | None, typer.Option(metavar="FILE", help="Attestations YAML file (repeatable)")
     ] = None,
     kpi: Annotated[
         Path | None, typer.Option(help="Operator-declared KPI file shown in the city report")
@@ -101,7 +120,10 @@ def run(
         int, typer.Option(help="Collector processes (one process tops out near 20 devices/s)")
     ] = 1,
     timeout: Annotated[float, typer.Option(help="Per-command read timeout, seconds")] = 30.0,
-    config_timeout: Annotated[float, typer.Option(help="Read timeout of the running configuration")] = 120.0,
+    config_timeout: Annotated[
+        float | None,
+        typer.Option(help="Read timeout of the running configuration, seconds (default: --timeout)"),
+    ] = None,
     allow_production: Annotated[
         bool, typer.Option(help="Allow live collection from hosts with environment: production")
     ] = False,
@@ -111,6 +133,10 @@ def run(
     latest_file: Annotated[Path | None, typer.Option(help="Write the run folder path to this file")] = None,
     history_db: Annotated[
         Path | None, typer.Option(help="Run history database (default: <output>/history.sqlite3)")
+    ] = None,
+    fleet: Annotated[
+        str | None,
+        typer.Option(help="Fleet name for the run history (default: the set of hosts audited)"),
     ] = None,
     quiet: Annotated[bool, typer.Option(help="Print only errors (for cron)")] = False,
     log_json: Annotated[bool, typer.Option(help="One JSON line per host and per run on stderr")] = False,
@@ -131,6 +157,12 @@ def run(
             if not op or not key_file:
                 die(f"--key-for {item!r}: expected OPERATOR=KEY or OPERATOR=KEY:CERT")
             per_operator[op] = (Path(key_file), Path(cert_file) if cert_file else None)
+        cosign_files = None
+        if cosign is not None:
+            cosign_key, _, cosign_cert = cosign.partition(":")
+            if not cosign_key or not cosign_cert:
+                die(f"--cosign {cosign!r}: expected KEY:CERT")
+            cosign_files = (Path(cosign_key), Path(cosign_cert))
         from secaudit.pipeline.run import AuditRequest  # noqa: PLC0415 - the live stack loads for `run` only
         from secaudit.pipeline.run import run as run_pipeline  # noqa: PLC0415
 
@@ -142,6 +174,7 @@ def run(
             templates=templates,
             output=output,
             cert=cert,
+            cosign=cosign_files,
             key_for=per_operator,
             key_passphrase=passphrase(key_passphrase_env),
             operators=tuple(operator or ()),
@@ -166,6 +199,7 @@ def run(
             allow_non_loopback=allow_non_loopback,
             latest_file=latest_file,
             history_db=history_db,
+            fleet=fleet,
             quiet=quiet,
             log_json=log_json,
             timings=timings,
@@ -173,6 +207,8 @@ def run(
         outcome = run_pipeline(request)
         if not quiet:
             print_outcome(outcome)
+        elif warning := collection_health(outcome.result).warning():
+            err.print(f"WARNING: {warning}", style="bold red", markup=False)
         return outcome.exit_code
 
     guard(body)
@@ -185,7 +221,20 @@ def print_outcome(outcome: RunOutcome) -> None:
     for op in operators_of(result.targets):
         out.print(f"  {op:8s} {run_dir / op / 'report.html'}")
     out.print(f"  {'city':8s} {run_dir / 'city' / 'report.html'}")
+    print_collection_health(collection_health(result))
     out.print(f"exit code {code}: " + {0: "clean", 1: "failures found", 3: "incomplete evidence"}[code])
+
+
+def print_collection_health(health: CollectionHealth) -> None:
+    """Each host not fully collected with its class and detail; a loud warning for an incomplete run."""
+    if not health.failed:
+        out.print(f"collection: all {health.in_scope} hosts fully collected")
+        return
+    out.print(f"not fully collected: {len(health.failed)} of {health.in_scope} hosts")
+    for line in health.lines():
+        out.print(f"  {line}", markup=False)
+    if warning := health.warning():
+        out.print(Panel(Text(warning), title="WARNING", border_style="bold red", style="bold red"))
 
 
 @app.command()
@@ -274,7 +323,7 @@ SCAN_FORMATS = ("table", "json", "junit", "sarif")
 def scan_config(
     files_arg: Annotated[
         list[Path],
-        typer.Argument(metavar="FILES", help="Saved configuration files (e.g. Oxidized/RANCID backups)"),
+        typer.Argument(metavar="FILE", help="Saved configuration files (e.g. Oxidized/RANCID backups)"),
     ],
     platform: Annotated[str, typer.Option(help="secaudit platform of the files")],
     role: Annotated[str | None, typer.Option(help="Device role (default depends on platform)")] = None,

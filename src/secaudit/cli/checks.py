@@ -166,7 +166,7 @@ def checks_lint(
 
 @waivers_app.command("lint")
 def waivers_lint(
-    files: Annotated[list[Path], typer.Argument(help="Waiver YAML files")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Waiver YAML files")],
     checks: ChecksOpt = None,
     warn_days: Annotated[int, typer.Option(help="Flag waivers that expire within this many days")] = 30,
 ) -> None:

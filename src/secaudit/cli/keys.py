@@ -16,7 +16,9 @@ from secaudit.sign.x509 import generate_identity
 @keys_app.command("generate")
 def keys_generate(
     out_dir: Annotated[Path, typer.Option(help="Folder for the key files")] = Path(".secaudit/keys"),
-    name: Annotated[str, typer.Option(help="Base name: <name>.key and <name>.pub")] = "secaudit",
+    name: Annotated[
+        str, typer.Option(help="Base name: <name>.key and <name>.pub (or <name>.crt)")
+    ] = "secaudit",
     passphrase_env: Annotated[
         str | None, typer.Option(help="Env var holding a passphrase for the private key")
     ] = None,
@@ -27,7 +29,10 @@ def keys_generate(
         str, typer.Option(help="Certificate subject CN (ecdsa-x509)")
     ] = "secaudit auditor",
     organization: Annotated[str | None, typer.Option(help="Certificate subject O (ecdsa-x509)")] = None,
-    days: Annotated[int, typer.Option(help="Certificate validity (ecdsa-x509)")] = 730,
+    days: Annotated[int, typer.Option(help="Certificate validity in days (ecdsa-x509)")] = 730,
+    cert_name: Annotated[
+        str | None, typer.Option(help="Base name of the certificate file (ecdsa-x509; default: --name)")
+    ] = None,
 ) -> None:
     """Create a signing key pair (private key mode 0600, optionally passphrase-encrypted).
 
@@ -47,6 +52,7 @@ def keys_generate(
                 organization=organization,
                 days=days,
                 passphrase=secret,
+                cert_name=cert_name,
             )
             private_path, public_path, kid = ident.key_path, ident.cert_path, ident.key_id
         elif suite == "sm2":

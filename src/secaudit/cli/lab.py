@@ -14,14 +14,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from secaudit.cli._app import Multi, StateDir, die, guard, hostkeys_app, lab_app, out
+from secaudit.cli._app import OperatorOpt, RoleOpt, SiteOpt, StateDir, die, guard, hostkeys_app, lab_app, out
 from secaudit.collect.classify import classify_exception
 from secaudit.collect.hostkeys import enrol, known_hosts_path, read_enrolled
 from secaudit.collect.hostkeys import scan as scan_host_key
 from secaudit.inventory import TargetFilter, load_inventory
 from secaudit.lab.fleet import LabPaths, bench_fleet, default_fleet, default_state_dir, new_passwords
 from secaudit.lab.fleet import serve as serve_lab
-from secaudit.lab.state import process_alive, read_state
+from secaudit.lab.state import process_alive, read_state, serves_state_dir
 from secaudit.pipeline.run import is_loopback
 
 
@@ -36,7 +36,7 @@ def lab_serve(
         int, typer.Option(help="Serve N healthy benchmark devices instead of the demo fleet")
     ] = 0,
 ) -> None:
-    """Run the lab in the foreground until interrupted (``lab start`` runs this in the background)."""
+    """Run the lab in the foreground until interrupted (`lab start` runs this in the background)."""
 
     def body() -> int:
         paths = lab_paths(state_dir)
@@ -62,12 +62,15 @@ def lab_start(
 
     def body() -> int:
         paths = lab_paths(state_dir)
-        if paths.state.is_file() and process_alive(read_state(paths.state).pid):
-            die(f"a lab is already running ({paths.state}); `secaudit lab stop` first")
+        if paths.state.is_file() and _ours(read_state(paths.state).pid, paths):
+            die(
+                f"this checkout's lab is already running ({paths.state}); "
+                f"stop it first with `secaudit lab stop --state-dir {paths.root}`"
+            )
         paths.root.mkdir(parents=True, exist_ok=True)
         paths.state.unlink(missing_ok=True)
         log = (paths.root / "lab.log").open("ab")
-        argv = [sys.executable, "-m", "secaudit", "lab", "serve", "--state-dir", str(paths.root)]
+        argv = [sys.executable, "-m", "secaudit", "lab", "serve", "--state-dir", str(paths.root.resolve())]
         if bench:
             argv += ["--bench", str(bench)]
         proc = subprocess.Popen(
@@ -91,16 +94,25 @@ def lab_start(
     guard(body)
 
 
+def _ours(pid: int, paths: LabPaths) -> bool:
+    """The pid of a state file is alive and (where /proc tells) serves this very state folder."""
+    return process_alive(pid) and serves_state_dir(pid, paths.root) is not False
+
+
 @lab_app.command("stop")
 def lab_stop(state_dir: StateDir = None) -> None:
-    """Stop a lab started with ``lab start``."""
+    """Stop the lab started with `lab start` for this state folder (never another one's)."""
 
     def body() -> int:
         paths = lab_paths(state_dir)
         if not paths.state.is_file():
-            out.print("no lab running")
+            out.print(f"no lab running for {paths.root}")
             return 0
         pid = read_state(paths.state).pid
+        if process_alive(pid) and not _ours(pid, paths):
+            paths.state.unlink(missing_ok=True)
+            out.print(f"stale lab state removed: pid {pid} is not the lab of {paths.root}; nothing stopped")
+            return 0
         if process_alive(pid):
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + 15
@@ -149,10 +161,12 @@ def hostkeys_scan(
     known_hosts_dir: Annotated[Path, typer.Option(help="Per-host known_hosts files")] = Path(
         ".secaudit/known_hosts"
     ),
-    operator: Multi = None,
-    role: Multi = None,
-    site: Multi = None,
-    host: Annotated[list[str] | None, typer.Option(help="Host name or glob (repeatable)")] = None,
+    operator: OperatorOpt = None,
+    role: RoleOpt = None,
+    site: SiteOpt = None,
+    host: Annotated[
+        list[str] | None, typer.Option(metavar="GLOB", help="Host name or glob (repeatable)")
+    ] = None,
     replace: Annotated[
         bool, typer.Option(help="Replace a changed key (only after verifying it out of band)")
     ] = False,

@@ -15,7 +15,7 @@ from secaudit.schedule import load_schedule, run_job, serve
 def schedule(
     config: Annotated[Path, typer.Option(help="Schedule YAML (jobs with cron expressions)")],
     once: Annotated[bool, typer.Option(help="Run the selected jobs now, once, and exit")] = False,
-    job: Annotated[list[str] | None, typer.Option(help="Only this job (repeatable)")] = None,
+    job: Annotated[list[str] | None, typer.Option(metavar="NAME", help="Only this job (repeatable)")] = None,
 ) -> None:
     """Run scheduled audits (cron per job, no overlapping runs, keep the last N runs, hooks)."""
 

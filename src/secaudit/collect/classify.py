@@ -35,6 +35,8 @@ def classify_exception(exc: BaseException) -> tuple[CollectionState, str]:
         <CollectionState.UNREACHABLE: 'unreachable'>
         >>> classify_exception(SSHException("Server '[127.0.0.1]:2222' not found in known_hosts"))[0]
         <CollectionState.HOST_KEY_UNKNOWN: 'host_key_unknown'>
+        >>> classify_exception(EOFError("channel closed"))[0]
+        <CollectionState.DISCONNECTED: 'disconnected'>
     """
     chain = list(_chain(exc))
     text = " | ".join(str(e) for e in chain if str(e))
@@ -60,10 +62,12 @@ def classify_exception(exc: BaseException) -> tuple[CollectionState, str]:
     lowered = text.lower()
     if "tcp connection to device failed" in lowered or "connection refused" in lowered:
         return CollectionState.UNREACHABLE, first_line
+    if isinstance(exc, EOFError) or "socket is closed" in lowered or "stream closed" in lowered:
+        return CollectionState.DISCONNECTED, f"session closed by the device: {first_line}"
     if "pattern not detected" in lowered or "timed-out" in lowered or "timeout" in lowered:
         return CollectionState.TIMEOUT, first_line
-    if isinstance(exc, (EOFError, OSError)) or "socket is closed" in lowered or "eof" in lowered:
-        return CollectionState.OUTPUT_TRUNCATED, f"session closed during collection: {first_line}"
+    if isinstance(exc, OSError) or "eof" in lowered:
+        return CollectionState.DISCONNECTED, f"session closed during collection: {first_line}"
     return CollectionState.TIMEOUT, f"{type(exc).__name__}: {first_line}"
 
 
@@ -71,7 +75,7 @@ _FROM_EVIDENCE: tuple[tuple[EvidenceState, CollectionState], ...] = (
     (EvidenceState.PAGED, CollectionState.PAGING_NOT_DISABLED),
     (EvidenceState.DEVICE_ERROR, CollectionState.COMMAND_REJECTED),
     (EvidenceState.TRUNCATED, CollectionState.OUTPUT_TRUNCATED),
-    (EvidenceState.EMPTY, CollectionState.OUTPUT_TRUNCATED),
+    (EvidenceState.EMPTY, CollectionState.EMPTY),
     (EvidenceState.MISSING, CollectionState.EVIDENCE_MISSING),
 )
 
@@ -86,6 +90,12 @@ def state_from_evidence(
     Examples:
         >>> state_from_evidence([])
         (<CollectionState.OK: 'ok'>, '')
+        >>> from datetime import UTC, datetime
+        >>> empty = Evidence(host="r1", platform="huawei_vrp", command="display version",
+        ...     slug="display_version", text="", sha256="0" * 64, collected_at=datetime.now(UTC),
+        ...     source="live", state=EvidenceState.EMPTY, detail="output is empty")
+        >>> state_from_evidence([empty])
+        (<CollectionState.EMPTY: 'empty'>, 'display version: output is empty')
     """
     items = [e for e in evidence if not (e.command in optional and e.state is EvidenceState.DEVICE_ERROR)]
     for ev_state, col_state in _FROM_EVIDENCE:

@@ -35,7 +35,7 @@ from secaudit.collect.credentials import Credential, scrub
 from secaudit.collect.hostkeys import known_hosts_path
 from secaudit.collect.plan import PlannedCommand
 from secaudit.collect.text import assess, command_slug, decode_output, repair_text, sha256_hex
-from secaudit.collect.transport import CONNECTION
+from secaudit.collect.transport import CONNECTION, ChannelClosedError, ChannelWatch
 from secaudit.models.enums import CollectionState, EvidenceSource, EvidenceState
 from secaudit.models.evidence import Evidence, HostEvidence
 from secaudit.models.target import Target
@@ -103,8 +103,22 @@ class LiveOptions:
     known_hosts_dir: Path
     conn_timeout: float = 10.0
     command_timeout: float = 30.0
-    config_timeout: float = 120.0
+    config_timeout: float | None = None  # None: the configuration read is bounded by command_timeout
     num_workers: int = 20
+
+    def read_timeout(self, *, is_config: bool) -> float:
+        """The read timeout of one command: ``config_timeout`` only when one was given.
+
+        Examples:
+            >>> opts = LiveOptions(Path("kh"), command_timeout=8.0)
+            >>> opts.read_timeout(is_config=True), opts.read_timeout(is_config=False)
+            (8.0, 8.0)
+            >>> LiveOptions(Path("kh"), command_timeout=8.0, config_timeout=30.0).read_timeout(is_config=True)
+            30.0
+        """
+        if is_config and self.config_timeout is not None:
+            return self.config_timeout
+        return self.command_timeout
 
 
 def _evidence(
@@ -215,6 +229,7 @@ def collect_host(
         return HostEvidence(target, tuple(evidence), state, detail, started, seconds)
     state, detail = CollectionState.OK, ""
     failed = False
+    watch = ChannelWatch(conn)
     try:
         if spec.enable_before_commands and not conn.check_enable_mode():
             conn.enable()  # the platform's commands need it, or leaving user mode is slow
@@ -223,10 +238,12 @@ def collect_host(
         # (netmiko's find_prompt: a round trip and about 45 ms of fixed sleeps per command).
         prompt = exec_prompt_pattern(conn.base_prompt)
         for command in spec.session_setup:  # reviewed, per-platform terminal settings only
+            watch.mark(command)
             conn.send_command(command, read_timeout=opts.command_timeout, expect_string=prompt)
         for item in plan:
             check_read_only(spec, item.command)
-            timeout = opts.config_timeout if item.is_config else opts.command_timeout
+            timeout = opts.read_timeout(is_config=item.is_config)
+            watch.mark(item.command)
             raw = conn.send_command(
                 item.command,
                 read_timeout=timeout,
@@ -245,18 +262,19 @@ def collect_host(
         failed = True
         state, detail = CollectionState.COMMAND_REJECTED, f"refused by secaudit: {exc}"
         fail_rest(EvidenceState.COLLECT_ERROR, detail)
+    except ChannelClosedError as exc:
+        failed = True
+        state, detail = CollectionState.DISCONNECTED, str(exc)
+        fail_rest(EvidenceState.COLLECT_ERROR, f"{state.value}: {detail}")
     except Exception as exc:
         failed = True
         state, detail = classify_exception(exc)
         detail = scrub(detail, secrets)
-        tail = _session_tail(conn)
-        if state is CollectionState.TIMEOUT and any(m in tail for m in spec.pager_markers):
-            state, detail = (
-                CollectionState.PAGING_NOT_DISABLED,
-                "pager prompt still active: paging was not disabled",
-            )
+        if state is CollectionState.TIMEOUT:
+            state, detail = _timeout_state(spec, _session_tail(conn), watch, detail)
         fail_rest(EvidenceState.COLLECT_ERROR, f"{state.value}: {detail}")
     finally:
+        watch.detach()
         if failed:
             # No goodbye dialog with a device in an unknown state (SmartAX waits 30 s for its
             # logout question): drop the transport and forget the connection.
@@ -273,6 +291,23 @@ def collect_host(
         state, detail = state_from_evidence(evidence, frozenset(p.command for p in plan if p.optional))
     seconds = (datetime.now(UTC) - started).total_seconds()
     return HostEvidence(target, tuple(evidence), state, detail, started, seconds)
+
+
+def _timeout_state(
+    spec: PlatformSpec, tail: str, watch: ChannelWatch, detail: str
+) -> tuple[CollectionState, str]:
+    """What a read that ended without the prompt means: a pager left on, output cut mid-stream
+    (some output, then silence), or a device that never answered."""
+    if any(m in tail for m in spec.pager_markers):
+        return CollectionState.PAGING_NOT_DISABLED, "pager prompt still active: paging was not disabled"
+    lines = watch.output_lines()
+    if lines:
+        return (
+            CollectionState.OUTPUT_TRUNCATED,
+            f"{watch.command!r}: output stopped mid-stream after {len(lines)} line(s), "
+            "no prompt before the read timeout",
+        )
+    return CollectionState.TIMEOUT, detail
 
 
 def exec_prompt_pattern(base_prompt: str) -> str:

@@ -151,3 +151,95 @@ class NetmikoNoDelay(Netmiko):  # type: ignore[misc]  # nornir-netmiko is untype
 
 if CONNECTION not in ConnectionPluginRegister.available:
     ConnectionPluginRegister.register(CONNECTION, NetmikoNoDelay)
+
+
+class ChannelClosedError(EOFError):
+    """The device closed the SSH channel while a read was waiting for its prompt."""
+
+
+def _channel_closed(conn: Any) -> bool:
+    chan = getattr(conn, "remote_conn", None)
+    if chan is None:
+        return False
+    if bool(getattr(chan, "closed", False)) or bool(getattr(chan, "eof_received", False)):
+        return True
+    transport = getattr(chan, "transport", None) if hasattr(chan, "recv_ready") else None
+    return transport is not None and not transport.is_active()
+
+
+class ChannelWatch:
+    """Watches a netmiko connection's reads: what arrived since :meth:`mark`, and a closed channel.
+
+    netmiko's ``read_until_pattern`` keeps polling a channel the device has closed until its read
+    timeout (a closed paramiko channel just has nothing to read). Wrapped by this, a read that finds
+    nothing on a closed channel raises :class:`ChannelClosedError` at once. The text read since the
+    last :meth:`mark` tells a read that stopped mid-output (some output, then silence) from one
+    that never started.
+
+    Examples:
+        >>> class Chan:
+        ...     closed, eof_received = False, False
+        >>> class Conn:
+        ...     remote_conn = Chan()
+        ...     pending = ["disp", "lay clock\\n10:00\\n"]
+        ...     def read_channel(self):
+        ...         return self.pending.pop(0) if self.pending else ""
+        >>> conn = Conn()
+        >>> watch = ChannelWatch(conn)
+        >>> watch.mark("display clock")
+        >>> conn.read_channel() + conn.read_channel() + conn.read_channel()
+        'display clock\\n10:00\\n'
+        >>> watch.output_lines()
+        ['10:00']
+        >>> conn.remote_conn.closed = True
+        >>> conn.read_channel()
+        Traceback (most recent call last):
+        ...
+        secaudit.collect.transport.ChannelClosedError: channel closed by the device during 'display clock' ...
+        >>> watch.detach()
+        >>> conn.read_channel()
+        ''
+    """
+
+    def __init__(self, conn: Any, limit: int = 65536) -> None:
+        self._conn = conn
+        self._read: Any = getattr(conn, "read_channel", None)
+        self._limit = limit
+        self._text: list[str] = []
+        self._size = 0
+        self._kept = 0
+        self.command = ""
+        if self._read is not None:  # a stand-in connection without netmiko's reads is left as it is
+            conn.read_channel = self.read
+
+    def detach(self) -> None:
+        """Give the connection its own reads back (before the goodbye: a device that hangs up on
+        ``quit`` must not cut netmiko's clean-up short)."""
+        if self._read is not None and self._conn.__dict__.get("read_channel") == self.read:
+            del self._conn.read_channel
+
+    def mark(self, command: str) -> None:
+        """A new command is about to be sent: forget what was read before it."""
+        self.command = command
+        self._text, self._size, self._kept = [], 0, 0
+
+    def read(self) -> str:
+        """The wrapped read; raises :class:`ChannelClosedError` on a closed, drained channel."""
+        data: str = self._read()
+        if data:
+            self._size += len(data)
+            if self._kept < self._limit:
+                self._text.append(data)
+                self._kept += len(data)
+            return data
+        if _channel_closed(self._conn):
+            during = f" during {self.command!r}" if self.command else ""
+            raise ChannelClosedError(f"channel closed by the device{during} after {self._size} characters")
+        return data
+
+    def output_lines(self) -> list[str]:
+        """Non-blank lines read since :meth:`mark`, the echoed command left out."""
+        lines = [ln.strip() for ln in "".join(self._text).splitlines() if ln.strip()]
+        if lines and self.command and lines[0].endswith(self.command):
+            lines = lines[1:]
+        return lines

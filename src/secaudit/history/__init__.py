@@ -8,7 +8,7 @@ follow scores with :func:`history_for`, :func:`trend_points` and :func:`trend_sv
 from __future__ import annotations
 
 from secaudit.history.diff import DiffEntry, DiffKind, DiffReport, diff, diff_json, diff_markdown, diff_table
-from secaudit.history.store import SCHEMA_VERSION, HistoryError, HistoryStore, RunRow
+from secaudit.history.store import SCHEMA_VERSION, HistoryError, HistoryStore, RunRow, fleet_key, fleet_label
 from secaudit.history.trend import HistoryPoint, TrendPoint, history_for, trend_points, trend_svg
 
 #: File name of the history database inside the reports folder (``--db`` default suggestion).
@@ -29,6 +29,8 @@ __all__ = [
     "diff_json",
     "diff_markdown",
     "diff_table",
+    "fleet_key",
+    "fleet_label",
     "history_for",
     "trend_points",
     "trend_svg",

@@ -157,15 +157,19 @@ def _sort_key(e: DiffEntry) -> tuple[int, int, str, str, str, str]:
 _FINDING_COLUMNS = "fingerprint, control_id, host, operator, severity, status, waived, waiver_state"
 
 
-def diff(store: HistoryStore, run_a: str, run_b: str, *, include_errors: bool = False) -> DiffReport:
+def diff(
+    store: HistoryStore, run_a: str, run_b: str, *, include_errors: bool = False, fleet: str | None = None
+) -> DiffReport:
     """Diff two runs given as references (id, unique prefix, ``latest``, ``previous``, ``latest~N``).
+
+    With ``fleet``, ``latest``, ``previous`` and ``latest~N`` count only that fleet's runs.
 
     ``include_errors=False`` (default): only ``fail`` is failing, so a host that errored is
     ``unverified``/``not_failing`` rather than a failure. ``True``: ``error`` counts as failing
     too, for gates where "could not check" must be treated as "not compliant".
     """
     with store.snapshot() as conn:
-        row_a, row_b = lookup_run(conn, run_a), lookup_run(conn, run_b)
+        row_a, row_b = lookup_run(conn, run_a, fleet=fleet), lookup_run(conn, run_b, fleet=fleet)
         upper = max((row_a["started_at"], row_a["id"]), (row_b["started_at"], row_b["id"]))
         key_b = (row_b["started_at"], row_b["id"])
         a = _findings(conn, row_a["id"])
@@ -250,12 +254,31 @@ def _findings(conn: sqlite3.Connection, run_id: str) -> dict[str, sqlite3.Row]:
 
 
 def _shown(report: DiffReport, show_all: bool) -> list[DiffEntry]:
-    """Entries worth listing: all but ``not_failing`` ones whose status did not change."""
-    return [
-        e
-        for e in report.entries
-        if show_all or e.kind is not DiffKind.NOT_FAILING or e.status_a != e.status_b
-    ]
+    """Entries worth listing: all but ``not_failing`` ones (failing in neither run), unless ``show_all``."""
+    return [e for e in report.entries if show_all or e.kind is not DiffKind.NOT_FAILING]
+
+
+def parse_kinds(text: str) -> frozenset[DiffKind]:
+    """A comma-separated list of diff kinds (``--fail-on new,regressed``).
+
+    Examples:
+        >>> sorted(parse_kinds("new, regressed"))
+        [<DiffKind.NEW: 'new'>, <DiffKind.REGRESSED: 'regressed'>]
+        >>> parse_kinds("new,broken")
+        Traceback (most recent call last):
+        ...
+        ValueError: unknown change kind 'broken' (known: new, regressed, waiver_expired, ...)
+    """
+    kinds = set()
+    for word in (w.strip() for w in text.split(",")):
+        if not word:
+            continue
+        try:
+            kinds.add(DiffKind(word))
+        except ValueError:
+            known = ", ".join(k.value for k in DiffKind)
+            raise ValueError(f"unknown change kind {word!r} (known: {known})") from None
+    return frozenset(kinds)
 
 
 def status_label(status: Status | None, waiver: str | None) -> str:
@@ -302,23 +325,27 @@ def _counts_line(report: DiffReport) -> str:
 
 
 def diff_table(report: DiffReport, *, show_all: bool = False) -> Table:
-    """A rich table of the changes (unchanged ``not_failing`` rows hidden unless ``show_all``).
+    """A rich table of the changes (``not_failing`` rows hidden unless ``show_all``).
 
     Cells are :class:`rich.text.Text`, so ``[`` in a host or message is never read as markup.
     """
+    shown = _shown(report, show_all)
+    hidden = len(report.entries) - len(shown)
+    note = f" ({hidden} not_failing rows hidden: --show-not-failing lists them)" if hidden else ""
     table = Table(
         title=Text(f"secaudit diff {report.run_a.id} -> {report.run_b.id}"),
-        caption=Text(_counts_line(report)),
+        caption=Text(_counts_line(report) + note),
     )
     for col in ("change", *_ENTRY_COLUMNS):
         table.add_column(col)
-    for e in _shown(report, show_all):
+    for e in shown:
         table.add_row(*(Text(cell) for cell in (e.kind.value, *_entry_cells(e))))
     return table
 
 
-def diff_json(report: DiffReport) -> str:
-    """Stable JSON (sorted keys, entries in report order, every entry included, trailing newline).
+def diff_json(report: DiffReport, *, show_all: bool = True) -> str:
+    """Stable JSON (sorted keys, entries in report order, trailing newline); ``counts`` covers
+    every entry, ``entries`` leaves ``not_failing`` ones out unless ``show_all``.
 
     ``recorded_at`` is left out so the output depends only on the runs themselves.
     """
@@ -327,7 +354,7 @@ def diff_json(report: DiffReport) -> str:
         "run_b": report.run_b.model_dump(mode="json", exclude={"recorded_at"}),
         "include_errors": report.include_errors,
         "counts": report.counts(),
-        "entries": [e.model_dump(mode="json") for e in report.entries],
+        "entries": [e.model_dump(mode="json") for e in _shown(report, show_all)],
     }
     return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
@@ -368,7 +395,7 @@ def _md_table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> list[str]
 
 
 def diff_markdown(report: DiffReport, *, show_all: bool = False) -> str:
-    """A Markdown summary plus one table per kind (unchanged ``not_failing`` rows hidden)."""
+    """A Markdown summary plus one table per kind (``not_failing`` rows hidden unless ``show_all``)."""
     a, b = report.run_a, report.run_b
     lines = [f"# secaudit diff {md_cell(a.id)} → {md_cell(b.id)}", ""]
     lines += _md_table(

@@ -12,10 +12,11 @@ text order is time order. Runs are ordered by ``(started_at, id)``, oldest to ne
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from pathlib import Path
 from pydantic import AwareDatetime
 
 from secaudit.errors import SecauditError
+from secaudit.health import Completeness, collection_health
 from secaudit.models.base import Frozen
 from secaudit.models.enums import EvidenceSource
 from secaudit.models.finding import RunResult
@@ -70,6 +72,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (run_id, host)
         ) WITHOUT ROWID""",
     ),
+    (
+        "ALTER TABLE runs ADD COLUMN fleet TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE runs ADD COLUMN hosts INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE runs ADD COLUMN completeness TEXT NOT NULL DEFAULT 'complete' "
+        "CHECK (completeness IN ('complete', 'collection_incomplete'))",
+        "CREATE INDEX runs_by_fleet ON runs (fleet, started_at, id)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -88,8 +97,45 @@ def utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def fleet_key(hosts: Iterable[str], name: str | None = None) -> str:
+    """The fleet a run belongs to: its name when one is given, else the set of its hosts.
+
+    Runs of different fleets never share a trend, nor ``latest``/``previous`` in a diff.
+
+    Examples:
+        >>> fleet_key(["r2", "r1"]) == fleet_key(["r1", "r2", "r1"])
+        True
+        >>> fleet_key(["r1", "r2"])
+        'hosts:2:8434c376018e'
+        >>> fleet_key(["r1"], "city-lab")
+        'city-lab'
+    """
+    if name:
+        return name
+    names = sorted(set(hosts))
+    digest = hashlib.sha256("\n".join(names).encode("utf-8")).hexdigest()[:12]
+    return f"hosts:{len(names)}:{digest}"
+
+
+def fleet_label(fleet: str) -> str:
+    """A fleet key as people read it.
+
+    Examples:
+        >>> fleet_label("hosts:7:7b0f1e0b5a03"), fleet_label("city-lab"), fleet_label("")
+        ('7 hosts (7b0f1e0b5a03)', 'city-lab', '(unknown)')
+    """
+    if fleet.startswith("hosts:") and fleet.count(":") == 2:
+        _, count, digest = fleet.split(":")
+        return f"{count} hosts ({digest})"
+    return fleet or "(unknown)"
+
+
 class RunRow(Frozen):
-    """One recorded run (the ``runs`` table)."""
+    """One recorded run (the ``runs`` table).
+
+    ``completeness`` is ``collection_incomplete`` when half or more of the run's hosts failed
+    collection (:mod:`secaudit.health`); ``fleet`` is :func:`fleet_key` of the run.
+    """
 
     id: str
     started_at: AwareDatetime
@@ -99,9 +145,15 @@ class RunRow(Frozen):
     tool_version: str
     checks_digest: str
     recorded_at: AwareDatetime
+    fleet: str = ""
+    hosts: int = 0
+    completeness: Completeness = Completeness.COMPLETE
 
 
-_RUN_COLUMNS = "id, started_at, finished_at, source, profile, tool_version, checks_digest, recorded_at"
+_RUN_COLUMNS = (
+    "id, started_at, finished_at, source, profile, tool_version, checks_digest, recorded_at, "
+    "fleet, hosts, completeness"
+)
 
 
 def _run_row(row: sqlite3.Row) -> RunRow:
@@ -217,23 +269,31 @@ class HistoryStore:
                 for statement in MIGRATIONS[version - 1]:
                     conn.execute(statement)
                 conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (version, now))
+            if current < 2:
+                _backfill_fleets(conn)
 
     # -- writing -----------------------------------------------------------------------------
 
-    def record(self, result: RunResult) -> None:
-        """Record one run in one transaction.
+    def record(self, result: RunResult, *, fleet: str | None = None) -> RunRow:
+        """Record one run in one transaction; returns its row.
 
+        ``fleet`` names the fleet (default: :func:`fleet_key` of the run's hosts). The run's
+        completeness comes from its collection records (:func:`secaudit.health.collection_health`).
         Recording the same run id again replaces that run's findings and collection rows (so a
         repeat of the same result changes nothing; ``recorded_at`` keeps the first recording).
         """
         run = result.run
+        hosts = [t.name for t in result.targets] or [c.host for c in result.collection]
+        fleet_id = fleet_key(hosts, fleet)
+        completeness = collection_health(result).completeness
         with self._write() as conn:
             conn.execute(
-                f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "  # noqa: S608 - constant
+                f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "  # noqa: S608
                 "ON CONFLICT (id) DO UPDATE SET started_at = excluded.started_at, "
                 "finished_at = excluded.finished_at, source = excluded.source, "
                 "profile = excluded.profile, tool_version = excluded.tool_version, "
-                "checks_digest = excluded.checks_digest",
+                "checks_digest = excluded.checks_digest, fleet = excluded.fleet, "
+                "hosts = excluded.hosts, completeness = excluded.completeness",
                 (
                     run.id,
                     utc_text(run.started_at),
@@ -243,6 +303,9 @@ class HistoryStore:
                     run.tool_version,
                     run.checks_digest,
                     utc_text(datetime.now(UTC)),
+                    fleet_id,
+                    len(set(hosts)),
+                    completeness.value,
                 ),
             )
             conn.execute("DELETE FROM findings WHERE run_id = ?", (run.id,))
@@ -275,6 +338,8 @@ class HistoryStore:
                 )
             except sqlite3.IntegrityError as exc:
                 raise HistoryError(f"run {run.id}: duplicate finding or host in the result ({exc})") from exc
+            select = f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?"  # noqa: S608 - constant columns
+            return _run_row(conn.execute(select, (run.id,)).fetchone())
 
     def prune(self, keep: int) -> int:
         """Keep the newest ``keep`` runs, delete the rest (with their rows); returns how many went.
@@ -294,31 +359,63 @@ class HistoryStore:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def runs(self, limit: int | None = None) -> list[RunRow]:
-        """Recorded runs, newest first (at most ``limit``)."""
+    def runs(self, limit: int | None = None, *, fleet: str | None = None) -> list[RunRow]:
+        """Recorded runs, newest first (at most ``limit``; only ``fleet``'s when given)."""
         with self._connect() as conn:
             rows = conn.execute(
-                f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY started_at DESC, id DESC LIMIT ?",  # noqa: S608
-                (-1 if limit is None else max(limit, 0),),
+                f"SELECT {_RUN_COLUMNS} FROM runs WHERE (:fleet IS NULL OR fleet = :fleet) "  # noqa: S608
+                "ORDER BY started_at DESC, id DESC LIMIT :limit",
+                {"fleet": fleet, "limit": -1 if limit is None else max(limit, 0)},
             ).fetchall()
         return [_run_row(r) for r in rows]
 
-    def run(self, ref: str) -> RunRow:
+    def latest_fleet(self) -> str | None:
+        """The fleet of the newest recorded run (``None`` when nothing is recorded)."""
+        latest = self.runs(1)
+        return latest[0].fleet if latest else None
+
+    def fleets(self) -> list[tuple[str, int, int, datetime]]:
+        """Every fleet with runs: ``(fleet, hosts, runs, newest start)``, newest first."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT fleet, MAX(hosts), COUNT(*), MAX(started_at) FROM runs GROUP BY fleet "
+                "ORDER BY MAX(started_at) DESC"
+            ).fetchall()
+        return [(str(f), int(h), int(n), datetime.fromisoformat(t)) for f, h, n, t in rows]
+
+    def run(self, ref: str, *, fleet: str | None = None) -> RunRow:
         """The run a reference names (see :meth:`resolve`)."""
         with self.snapshot() as conn:
-            return _run_row(lookup_run(conn, ref))
+            return _run_row(lookup_run(conn, ref, fleet=fleet))
 
-    def resolve(self, ref: str) -> str:
+    def resolve(self, ref: str, *, fleet: str | None = None) -> str:
         """The run id for ``ref``: a run id, a unique id prefix, ``latest``, ``previous`` or ``latest~N``.
 
-        ``previous`` is ``latest~1``; ``latest~0`` is ``latest``. Unknown, ambiguous and
-        out-of-range references raise :class:`HistoryError`.
+        ``previous`` is ``latest~1``; ``latest~0`` is ``latest``; with ``fleet`` these count only
+        that fleet's runs. Unknown, ambiguous and out-of-range references raise :class:`HistoryError`.
         """
         with self.snapshot() as conn:
-            return str(lookup_run(conn, ref)["id"])
+            return str(lookup_run(conn, ref, fleet=fleet)["id"])
 
 
-def lookup_run(conn: sqlite3.Connection, ref: str) -> sqlite3.Row:
+def _backfill_fleets(conn: sqlite3.Connection) -> None:
+    """Runs recorded before fleets existed: fleet and completeness from their collection rows."""
+    runs = [r[0] for r in conn.execute("SELECT id FROM runs WHERE fleet = ''").fetchall()]
+    for run_id in runs:
+        states = conn.execute("SELECT host, state FROM collection WHERE run_id = ?", (run_id,)).fetchall()
+        if not states:
+            continue
+        failed = sum(state != "ok" for _, state in states)
+        completeness = (
+            Completeness.COLLECTION_INCOMPLETE if 2 * failed >= len(states) else Completeness.COMPLETE
+        )
+        conn.execute(
+            "UPDATE runs SET fleet = ?, hosts = ?, completeness = ? WHERE id = ?",
+            (fleet_key(h for h, _ in states), len(states), completeness.value, run_id),
+        )
+
+
+def lookup_run(conn: sqlite3.Connection, ref: str, *, fleet: str | None = None) -> sqlite3.Row:
     """The ``runs`` row a reference names (see :meth:`HistoryStore.resolve`), in ``conn``'s transaction."""
     ref = ref.strip()
     select = f"SELECT {_RUN_COLUMNS} FROM runs"  # noqa: S608 - constant
@@ -326,14 +423,17 @@ def lookup_run(conn: sqlite3.Connection, ref: str) -> sqlite3.Row:
     if back is None and (m := _LATEST_N.match(ref)):
         back = int(m.group(1))
     if back is not None:
-        total = conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        where = "WHERE (:fleet IS NULL OR fleet = :fleet)"
+        total = conn.execute(f"SELECT COUNT(*) FROM runs {where}", {"fleet": fleet}).fetchone()[0]  # noqa: S608
+        scope = f" in fleet {fleet_label(fleet)}" if fleet is not None else ""
         if total == 0:
-            raise HistoryError(f"{ref!r}: no runs are recorded yet")
+            raise HistoryError(f"{ref!r}: no runs are recorded yet{scope}")
         row: sqlite3.Row | None = conn.execute(
-            f"{select} ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?", (back,)
+            f"{select} {where} ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET :back",
+            {"fleet": fleet, "back": back},
         ).fetchone()
         if row is None:
-            raise HistoryError(f"{ref!r}: only {total} run(s) recorded")
+            raise HistoryError(f"{ref!r}: only {total} run(s) recorded{scope}")
         return row
     if not ref:
         raise HistoryError("empty run reference (use a run id, an id prefix, latest, previous or latest~N)")

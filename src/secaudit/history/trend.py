@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import NamedTuple
 from xml.sax.saxutils import escape
 
 from pydantic import AwareDatetime
 
+from secaudit.health import Completeness
 from secaudit.history.store import HistoryError, HistoryStore
 from secaudit.models.base import Frozen
 from secaudit.models.enums import Status
@@ -46,16 +47,22 @@ class HistoryPoint(Frozen):
     score: float | None
     score_with_waivers: float | None
     status: Status | None = None
+    completeness: Completeness = Completeness.COMPLETE
 
 
 class TrendPoint(NamedTuple):
-    """One run on a trend chart: ``(run_id, started_at, score, score_with_waivers, fails)``."""
+    """One run on a trend chart: ``(run_id, started_at, score, score_with_waivers, fails, incomplete)``.
+
+    An ``incomplete`` run (``collection_incomplete`` in the history) is shown apart: it keeps its
+    slot and a marker of its own, and the trend line does not pass through it.
+    """
 
     run_id: str
     started_at: datetime
     score: float | None
     score_with_waivers: float | None
     fails: int
+    incomplete: bool = False
 
 
 def rollup_score(groups: Iterable[tuple[Status, bool, int]], *, with_waivers: bool = False) -> float | None:
@@ -85,47 +92,63 @@ def rollup_score(groups: Iterable[tuple[Status, bool, int]], *, with_waivers: bo
 class _Rollup(NamedTuple):
     run_id: str
     started_at: datetime
+    completeness: Completeness
     groups: list[tuple[Status, bool, int]]
 
 
 def _rollups(
-    store: HistoryStore, *, host: str | None, control: str | None, operator: str | None, limit: int
+    store: HistoryStore,
+    *,
+    host: str | None,
+    control: str | None,
+    operator: str | None,
+    limit: int,
+    fleet: str | None = None,
 ) -> list[_Rollup]:
-    """Status/waived counts per run for the newest ``limit`` runs, oldest first."""
+    """Status/waived counts per run for the newest ``limit`` runs (of ``fleet``), oldest first."""
     if limit < 0:
         raise HistoryError(f"limit must be 0 or more, not {limit}")
     with store.snapshot() as conn:
         rows = conn.execute(
-            "WITH recent AS (SELECT id, started_at FROM runs ORDER BY started_at DESC, id DESC LIMIT :limit) "
-            "SELECT recent.id, recent.started_at, f.status, f.waived, COUNT(f.fingerprint) "
+            "WITH recent AS (SELECT id, started_at, completeness FROM runs "
+            "WHERE (:fleet IS NULL OR fleet = :fleet) ORDER BY started_at DESC, id DESC LIMIT :limit) "
+            "SELECT recent.id, recent.started_at, recent.completeness, f.status, f.waived, "
+            "COUNT(f.fingerprint) "
             "FROM recent LEFT JOIN findings f ON f.run_id = recent.id "
             "AND (:host IS NULL OR f.host = :host) "
             "AND (:control IS NULL OR f.control_id = :control) "
             "AND (:operator IS NULL OR f.operator = :operator) "
-            "GROUP BY recent.id, recent.started_at, f.status, f.waived "
+            "GROUP BY recent.id, recent.started_at, recent.completeness, f.status, f.waived "
             "ORDER BY recent.started_at, recent.id, f.status, f.waived",
-            {"limit": limit, "host": host, "control": control, "operator": operator},
+            {"limit": limit, "host": host, "control": control, "operator": operator, "fleet": fleet},
         ).fetchall()
     out: list[_Rollup] = []
-    for run_id, started_at, status, waived, n in rows:
+    for run_id, started_at, completeness, status, waived, n in rows:
         if not out or out[-1].run_id != run_id:
-            out.append(_Rollup(run_id, datetime.fromisoformat(started_at), []))
+            out.append(_Rollup(run_id, datetime.fromisoformat(started_at), Completeness(completeness), []))
         if status is not None:
             out[-1].groups.append((Status(status), bool(waived), n))
     return out
 
 
 def history_for(
-    store: HistoryStore, host: str | None = None, control: str | None = None, limit: int = 20
+    store: HistoryStore,
+    host: str | None = None,
+    control: str | None = None,
+    limit: int = 20,
+    *,
+    fleet: str | None = None,
+    operator: str | None = None,
 ) -> list[HistoryPoint]:
     """Per-run status counts and scores of the newest ``limit`` runs, oldest first.
 
     ``host`` and ``control`` (a control id) filter the findings; every run in the window gives a
     point, with zero counts and ``None`` scores where nothing matched. With both given, each
     point's ``status`` is that finding's status, so ``[p.status for p in points]`` is its sequence.
+    ``fleet`` keeps only that fleet's runs; ``operator`` only that operator's findings.
     """
     points = []
-    for r in _rollups(store, host=host, control=control, operator=None, limit=limit):
+    for r in _rollups(store, host=host, control=control, operator=operator, limit=limit, fleet=fleet):
         counts = dict.fromkeys((s.value for s in Status), 0)
         for status, _waived, n in r.groups:
             counts[status.value] += n
@@ -140,15 +163,19 @@ def history_for(
                 score=rollup_score(r.groups),
                 score_with_waivers=rollup_score(r.groups, with_waivers=True),
                 status=status_now,
+                completeness=r.completeness,
             )
         )
     return points
 
 
-def trend_points(store: HistoryStore, operator: str | None = None, limit: int = 20) -> list[TrendPoint]:
+def trend_points(
+    store: HistoryStore, operator: str | None = None, limit: int = 20, *, fleet: str | None = None
+) -> list[TrendPoint]:
     """Scores and fail counts (waived fails included) of the newest ``limit`` runs, oldest first.
 
     ``operator`` limits the findings to one operator; ``None`` is the whole run (the city view).
+    ``fleet`` keeps only that fleet's runs (a trend never mixes fleets; ``None``: every run).
     A run with nothing scorable has ``None`` scores.
     """
     return [
@@ -158,18 +185,24 @@ def trend_points(store: HistoryStore, operator: str | None = None, limit: int = 
             rollup_score(r.groups),
             rollup_score(r.groups, with_waivers=True),
             sum(n for status, _waived, n in r.groups if status is Status.FAIL),
+            r.completeness is Completeness.COLLECTION_INCOMPLETE,
         )
-        for r in _rollups(store, host=None, control=None, operator=operator, limit=limit)
+        for r in _rollups(store, host=None, control=None, operator=operator, limit=limit, fleet=fleet)
     ]
 
 
 # -- SVG ---------------------------------------------------------------------------------------
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_LEFT, _RIGHT, _TOP, _BOTTOM = 48, 16, 32, 44
-_LABEL_WIDTH = 36  # px one "MM-DD" tick label needs
+_LEFT, _RIGHT, _TOP, _BOTTOM = 48, 16, 32, 58
+_LABEL_WIDTH = 40  # px one two-line "MM-DD / HH:MM" tick label needs
+_LEGEND_ROW = 16
+_LEGEND_ITEM = 186  # px per legend entry (three per row at 640 px)
 _SCORE_COLOUR = "#1f5fa8"
 _WAIVED_COLOUR = "#8a8a8a"
+_INCOMPLETE_COLOUR = "#c0392b"
+#: Colour-blind-safe colours of the per-operator lines (Okabe-Ito), in operator order.
+_OPERATOR_COLOURS = ("#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#000000", "#f0e442")
 
 
 def xml_text(value: object) -> str:
@@ -194,12 +227,15 @@ def _describe(points: Sequence[TrendPoint]) -> str:
     if not points:
         return "No runs recorded."
     first, last = points[0], points[-1]
-    scores = [p.score for p in points if p.score is not None]
+    scores = [p.score for p in points if p.score is not None and not p.incomplete]
     text = (
-        f"{len(points)} runs from {first.started_at:%Y-%m-%d} to {last.started_at:%Y-%m-%d} (UTC). "
-        f"Latest run {last.run_id}: score {_score_text(last.score)}, "
+        f"{len(points)} runs from {first.started_at:%Y-%m-%d %H:%M} to {last.started_at:%Y-%m-%d %H:%M} "
+        f"(UTC). Latest run {last.run_id}: score {_score_text(last.score)}, "
         f"{_score_text(last.score_with_waivers)} with waivers, {last.fails} fails."
     )
+    incomplete = sum(p.incomplete for p in points)
+    if incomplete:
+        text += f" {incomplete} run(s) with incomplete collection are shown apart, outside the trend line."
     if scores:
         text += f" Lowest score {min(scores):.1f}, highest {max(scores):.1f}."
     return text
@@ -219,23 +255,88 @@ def _paths(coords: Sequence[tuple[float, float] | None]) -> list[str]:
     return paths
 
 
+#: The chart's own words, in English; ``trend_svg(labels=...)`` maps them to the report's language.
+CHART_LABELS: tuple[str, ...] = (
+    "score",
+    "score with waivers",
+    "collection incomplete",
+    "collection incomplete: not part of the trend",
+    "Score (%)",
+    "Run start, date and time (UTC)",
+    "No runs recorded",
+)
+
+
+def _legend(entries: Sequence[tuple[str, str]], top: float, width: int) -> list[str]:
+    """Legend entries ``(swatch svg at x=0, label)`` in rows under the chart."""
+    per_row = max(1, (width - _LEFT - _RIGHT) // _LEGEND_ITEM)
+    out = ['<g aria-hidden="true">']
+    for k, (swatch, label) in enumerate(entries):
+        x = _LEFT + (k % per_row) * _LEGEND_ITEM
+        y = top + (k // per_row) * _LEGEND_ROW
+        out.append(
+            f'<g transform="translate({x} {_num(y)})">{swatch}<text x="22" y="4">{xml_text(label)}</text></g>'
+        )
+    out.append("</g>")
+    return out
+
+
+def _line_swatch(colour: str, width: float, dash: str = "") -> str:
+    dashed = f' stroke-dasharray="{dash}"' if dash else ""
+    return f'<line x1="0" y1="0" x2="18" y2="0" stroke="{colour}" stroke-width="{width}"{dashed}/>'
+
+
+def _diamond(x: float, y: float, r: float = 4.5) -> str:
+    corners = ((x, y - r), (x + r, y), (x, y + r), (x - r, y))
+    return "M" + " L".join(f"{_num(cx)},{_num(cy)}" for cx, cy in corners) + " Z"
+
+
 def trend_svg(
-    points: Sequence[TrendPoint], width: int = 640, height: int = 200, title: str = "Compliance score"
+    points: Sequence[TrendPoint],
+    width: int = 640,
+    height: int = 200,
+    title: str = "Compliance score",
+    *,
+    operators: Mapping[str, Sequence[TrendPoint]] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> str:
     """An inline SVG line chart of scores (0-100) per run: no scripts, styles or external assets.
 
     One marker (``<circle>`` with a ``<title>`` tooltip) per run with a score; the solid line is
-    the score, the dashed line the score with waivers. A run without a score keeps its slot on
-    the x axis but has no marker and breaks the lines. Output depends only on the arguments.
-    Every text is XML-escaped, so the string can be placed in HTML as is (in Jinja2: ``|safe``
-    or ``Markup``).
+    the score, the dashed line the score with waivers. ``operators`` adds one thinner line per
+    operator (its points matched to the runs by run id). A run without a score keeps its slot on
+    the x axis but has no marker and breaks the lines. A run with incomplete collection keeps its
+    slot too, drawn as a hollow diamond: the lines pass it by. Each x label is the run's start
+    date and time (UTC). ``labels`` translates the chart's own words (keys: :data:`CHART_LABELS`).
+    Output depends only on the arguments. Every text is XML-escaped, so the
+    string can be placed in HTML as is (in Jinja2: ``|safe`` or ``Markup``).
     """
     if width < 200 or height < 120:
         raise HistoryError(f"trend chart too small: {width}x{height} (needs at least 200x120)")
+    operators = dict(operators or {})
+    words = {**{k: k for k in CHART_LABELS}, **(labels or {})}
+    n = len(points)
+    legend: list[tuple[str, str]] = [
+        (_line_swatch(_SCORE_COLOUR, 2), words["score"]),
+        (_line_swatch(_WAIVED_COLOUR, 1.5, "4 3"), words["score with waivers"]),
+    ]
+    colours = {op: _OPERATOR_COLOURS[k % len(_OPERATOR_COLOURS)] for k, op in enumerate(operators)}
+    legend += [(_line_swatch(colours[op], 1.25), op) for op in operators]
+    if any(p.incomplete for p in points):
+        legend.append(
+            (
+                f'<path d="{_diamond(9, 0)}" fill="#ffffff" stroke="{_INCOMPLETE_COLOUR}" '
+                'stroke-width="1.5"/>',
+                words["collection incomplete"],
+            )
+        )
+    per_row = max(1, (width - _LEFT - _RIGHT) // _LEGEND_ITEM)
+    legend_rows = math.ceil(len(legend) / per_row)
+    total_h = height + legend_rows * _LEGEND_ROW
     plot_w = width - _LEFT - _RIGHT
     plot_h = height - _TOP - _BOTTOM
-    n = len(points)
-    uid = "trend-" + hashlib.sha256(repr((title, width, height, tuple(points))).encode()).hexdigest()[:10]
+    key = (title, width, height, tuple(points), tuple((op, tuple(v)) for op, v in operators.items()))
+    uid = "trend-" + hashlib.sha256(repr(key).encode()).hexdigest()[:10]
 
     def x_at(i: int) -> float:
         return _LEFT + plot_w * (i + 0.5) / n
@@ -244,23 +345,13 @@ def trend_svg(
         return _TOP + plot_h * (1 - min(max(value, 0.0), 100.0) / 100.0)
 
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="{uid}-title {uid}-desc" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{total_h}" '
+        f'viewBox="0 0 {width} {total_h}" role="img" aria-labelledby="{uid}-title {uid}-desc" '
         'font-family="sans-serif" font-size="11">',
         f'<title id="{uid}-title">{xml_text(title)}</title>',
         f'<desc id="{uid}-desc">{xml_text(_describe(points))}</desc>',
-        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
+        f'<rect x="0" y="0" width="{width}" height="{total_h}" fill="#ffffff"/>',
         f'<text x="{_LEFT}" y="18" font-size="13" font-weight="bold">{xml_text(title)}</text>',
-    ]
-    # legend, top right
-    lx = width - _RIGHT - 190
-    out += [
-        f'<g aria-hidden="true"><line x1="{lx}" y1="14" x2="{lx + 18}" y2="14" stroke="{_SCORE_COLOUR}" '
-        'stroke-width="2"/>',
-        f'<text x="{lx + 22}" y="18">score</text>',
-        f'<line x1="{lx + 70}" y1="14" x2="{lx + 88}" y2="14" stroke="{_WAIVED_COLOUR}" stroke-width="1.5" '
-        'stroke-dasharray="4 3"/>',
-        f'<text x="{lx + 92}" y="18">with waivers</text></g>',
     ]
     # y axis: gridlines and labels every 25
     for value in range(0, 101, 25):
@@ -273,7 +364,8 @@ def trend_svg(
         )
     mid_y = _num(_TOP + plot_h / 2)
     out.append(
-        f'<text x="12" y="{mid_y}" text-anchor="middle" transform="rotate(-90 12 {mid_y})">Score (%)</text>'
+        f'<text x="12" y="{mid_y}" text-anchor="middle" transform="rotate(-90 12 {mid_y})">'
+        f"{xml_text(words['Score (%)'])}</text>"
     )
     base_y = _num(_TOP + plot_h)
     out.append(
@@ -284,47 +376,75 @@ def trend_svg(
         'stroke-width="1"/>'
     )
     out.append(
-        f'<text x="{_num(_LEFT + plot_w / 2)}" y="{height - 6}" text-anchor="middle">'
-        "Run start date (UTC)</text>"
+        f'<text x="{_num(_LEFT + plot_w / 2)}" y="{height - 8}" text-anchor="middle">'
+        f"{xml_text(words['Run start, date and time (UTC)'])}</text>"
     )
+    out += _legend(legend, height + 6, width)
     if n == 0:
         out.append(
             f'<text x="{_num(_LEFT + plot_w / 2)}" y="{mid_y}" text-anchor="middle" fill="#666666">'
-            "No runs recorded</text>"
+            f"{xml_text(words['No runs recorded'])}</text>"
         )
-    else:
-        every = max(1, math.ceil(n * _LABEL_WIDTH / plot_w))
-        label_y = _num(_TOP + plot_h + 16)
-        for i, p in enumerate(points):
-            if (n - 1 - i) % every == 0:  # the newest run always has a label
-                out.append(
-                    f'<text x="{_num(x_at(i))}" y="{label_y}" text-anchor="middle">'
-                    f"{xml_text(f'{p.started_at:%m-%d}')}</text>"
-                )
-        for d in _paths(
-            [
-                (x_at(i), y_at(p.score_with_waivers)) if p.score_with_waivers is not None else None
-                for i, p in enumerate(points)
-            ]
-        ):
+        out.append("</svg>")
+        return "\n".join(out) + "\n"
+    every = max(1, math.ceil(n * _LABEL_WIDTH / plot_w))
+    label_y = _num(_TOP + plot_h + 14)
+    for i, p in enumerate(points):
+        if (n - 1 - i) % every == 0:  # the newest run always has a label
+            x = _num(x_at(i))
             out.append(
-                f'<path d="{d}" fill="none" stroke="{_WAIVED_COLOUR}" stroke-width="1.5" '
-                'stroke-dasharray="4 3"/>'
+                f'<text x="{x}" y="{label_y}" text-anchor="middle">'
+                f'<tspan x="{x}">{xml_text(f"{p.started_at:%m-%d}")}</tspan>'
+                f'<tspan x="{x}" dy="12">{xml_text(f"{p.started_at:%H:%M}")}</tspan></text>'
             )
-        for d in _paths(
-            [(x_at(i), y_at(p.score)) if p.score is not None else None for i, p in enumerate(points)]
-        ):
-            out.append(f'<path d="{d}" fill="none" stroke="{_SCORE_COLOUR}" stroke-width="2"/>')
-        for i, p in enumerate(points):
-            if p.score is None:
+    slots = {p.run_id: i for i, p in enumerate(points)}
+    incomplete = {p.run_id for p in points if p.incomplete}
+
+    def coords(series: Sequence[TrendPoint], waivers: bool = False) -> list[tuple[float, float] | None]:
+        # incomplete runs are left out (the line passes them by); a run without a score breaks it
+        got: list[tuple[float, float] | None] = []
+        for p in series:
+            if p.run_id not in slots or p.run_id in incomplete:
                 continue
-            tip = (
-                f"{p.run_id} ({p.started_at:%Y-%m-%d %H:%M} UTC): score {p.score:.1f}, "
-                f"{_score_text(p.score_with_waivers)} with waivers, {p.fails} fails"
-            )
+            value = p.score_with_waivers if waivers else p.score
+            got.append(None if value is None else (x_at(slots[p.run_id]), y_at(value)))
+        return got
+
+    for op, series in operators.items():
+        for d in _paths(coords(series)):
+            out.append(f'<path d="{d}" fill="none" stroke="{colours[op]}" stroke-width="1.25"/>')
+    for d in _paths(coords(points, waivers=True)):
+        out.append(
+            f'<path d="{d}" fill="none" stroke="{_WAIVED_COLOUR}" stroke-width="1.5" stroke-dasharray="4 3"/>'
+        )
+    for d in _paths(coords(points)):
+        out.append(f'<path d="{d}" fill="none" stroke="{_SCORE_COLOUR}" stroke-width="2"/>')
+    for op, series in operators.items():
+        for p in series:
+            if p.score is None or p.run_id not in slots or p.run_id in incomplete:
+                continue
+            tip = f"{op}: {p.run_id} ({p.started_at:%Y-%m-%d %H:%M} UTC): score {p.score:.1f}"
             out.append(
-                f'<circle cx="{_num(x_at(i))}" cy="{_num(y_at(p.score))}" r="3" fill="{_SCORE_COLOUR}">'
-                f"<title>{xml_text(tip)}</title></circle>"
+                f'<circle cx="{_num(x_at(slots[p.run_id]))}" cy="{_num(y_at(p.score))}" r="2" '
+                f'fill="{colours[op]}"><title>{xml_text(tip)}</title></circle>'
             )
+    for i, p in enumerate(points):
+        if p.score is None:
+            continue
+        tip = (
+            f"{p.run_id} ({p.started_at:%Y-%m-%d %H:%M} UTC): score {p.score:.1f}, "
+            f"{_score_text(p.score_with_waivers)} with waivers, {p.fails} fails"
+        )
+        if p.incomplete:
+            tip += f"; {words['collection incomplete: not part of the trend']}"
+            out.append(
+                f'<path d="{_diamond(x_at(i), y_at(p.score))}" fill="#ffffff" stroke="{_INCOMPLETE_COLOUR}" '
+                f'stroke-width="1.5"><title>{xml_text(tip)}</title></path>'
+            )
+            continue
+        out.append(
+            f'<circle cx="{_num(x_at(i))}" cy="{_num(y_at(p.score))}" r="3" fill="{_SCORE_COLOUR}">'
+            f"<title>{xml_text(tip)}</title></circle>"
+        )
     out.append("</svg>")
     return "\n".join(out) + "\n"

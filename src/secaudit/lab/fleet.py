@@ -9,6 +9,7 @@ named non-compliance variants applied per device, so devices differ per operator
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -262,10 +263,45 @@ class LabPaths:
         return self.root / "fleet.json"
 
 
-def default_state_dir() -> Path:
-    """``$XDG_RUNTIME_DIR/secaudit-lab`` or ``/tmp/secaudit-lab-<uid>``: outside any repository."""
-    base = os.environ.get("XDG_RUNTIME_DIR")
-    return Path(base) / "secaudit-lab" if base else Path(f"/tmp/secaudit-lab-{os.getuid()}")  # noqa: S108
+def checkout_key(folder: Path) -> str:
+    """A short key of a folder's path: each checkout gets its own lab state folder.
+
+    The Makefile computes the same (``printf %s "$(CURDIR)" | sha256sum | cut -c1-12``).
+
+    Examples:
+        >>> checkout_key(Path("/work/secaudit"))
+        'e2b704c9aaa2'
+    """
+    return hashlib.sha256(str(folder).encode("utf-8")).hexdigest()[:12]
+
+
+def checkout_root(folder: Path) -> Path:
+    """The git checkout (or worktree) holding ``folder``: the nearest folder with a ``.git``;
+    ``folder`` itself outside any checkout.
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     root = Path(tmp).resolve()
+        ...     _ = (root / ".git").write_text("gitdir: elsewhere")  # a worktree's .git is a file
+        ...     (root / "src" / "x").mkdir(parents=True)
+        ...     checkout_root(root / "src" / "x") == root
+        True
+    """
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return folder
+
+
+def default_state_dir(cwd: Path | None = None) -> Path:
+    """The lab state folder of the checkout holding ``cwd`` (default: the current folder), outside
+    any repository: ``<base>/secaudit-lab-<uid>-<checkout_key>``, with ``<base>``
+    ``$XDG_RUNTIME_DIR`` or ``/tmp``. Two checkouts never share a lab, and ``lab stop`` in one
+    never stops the other's; any folder inside one checkout gives the same lab.
+    """
+    base = Path(os.environ.get("XDG_RUNTIME_DIR") or "/tmp")  # noqa: S108 - a private 0700 folder
+    return base / f"secaudit-lab-{os.getuid()}-{checkout_key(checkout_root(cwd or Path.cwd()))}"
 
 
 def start_lab(fleet: Sequence[FleetDevice], paths: LabPaths, passwords: Mapping[str, str]) -> Lab:

@@ -34,7 +34,10 @@ class FaultMode(StrEnum):
     ``DeviceSpec.fault_command``, or to every command with a canned output when it is ``None``:
     ``hang_after_login`` with a ``fault_command`` hangs when that command arrives;
     ``slow_think`` delays the answer by ``think_time_s``; ``pager_left_on`` ignores the paging-off
-    command (no effect on a platform without a pager, such as the Huawei ONT CLI).
+    command (no effect on a platform without a pager, such as the Huawei ONT CLI);
+    ``disconnect_mid_output`` sends half the output and closes the session;
+    ``truncate_then_hang`` sends half the output and then nothing more (the session stays open);
+    ``empty_output`` answers with nothing but the next prompt.
     """
 
     NONE = "none"
@@ -47,6 +50,8 @@ class FaultMode(StrEnum):
     WRONG_PASSWORD = "wrong_password"  # noqa: S105 - a fault name, not a secret
     CHANGED_HOST_KEY = "changed_host_key"
     CLOSED_PORT = "closed_port"
+    TRUNCATE_THEN_HANG = "truncate_then_hang"
+    EMPTY_OUTPUT = "empty_output"
 
 
 @dataclass(frozen=True, slots=True)

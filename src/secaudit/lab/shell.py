@@ -245,10 +245,16 @@ class DeviceShell:
                 self._emit(garbage(command) + CRLF.encode())
                 self._prompt()
                 return
-            if fault is FaultMode.DISCONNECT_MID_OUTPUT:
+            if fault in (FaultMode.DISCONNECT_MID_OUTPUT, FaultMode.TRUNCATE_THEN_HANG):
                 full = CRLF.join(answer_lines(p, text or ""))
                 self._emit(full[: max(1, len(full) // 2)])
-                self._hangup()
+                if fault is FaultMode.DISCONNECT_MID_OUTPUT:
+                    self._hangup()
+                else:
+                    self._state = _State.HUNG
+                return
+            if fault is FaultMode.EMPTY_OUTPUT:
+                self._prompt()
                 return
         if text is None:
             self._lines_then_prompt(error_lines(p, self.prompt))
@@ -286,5 +292,7 @@ _COMMAND_FAULTS = frozenset(
         FaultMode.COMMAND_REJECTED,
         FaultMode.GARBAGE_OUTPUT,
         FaultMode.DISCONNECT_MID_OUTPUT,
+        FaultMode.TRUNCATE_THEN_HANG,
+        FaultMode.EMPTY_OUTPUT,
     }
 )

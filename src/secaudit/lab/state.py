@@ -168,3 +168,31 @@ def serve_forever(
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def serves_state_dir(pid: int, root: Path, proc: Path = Path("/proc")) -> bool | None:
+    """Whether process ``pid`` is a ``secaudit lab serve`` of the lab in ``root``.
+
+    Read from ``/proc/<pid>/cmdline``: ``None`` when that cannot be read (no /proc, or the
+    process is gone), so a caller never signals a process that is someone else's lab, or a
+    recycled pid.
+
+    Examples:
+        >>> import sys, tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     fake = Path(tmp) / "42"
+        ...     fake.mkdir()
+        ...     argv = [sys.executable, "-m", "secaudit", "lab", "serve", "--state-dir", "/tmp/lab-a"]
+        ...     _ = (fake / "cmdline").write_bytes("\\0".join(argv).encode() + b"\\0")
+        ...     [serves_state_dir(42, Path(lab), Path(tmp)) for lab in ("/tmp/lab-a", "/tmp/lab-b")]
+        [True, False]
+    """
+    try:
+        argv = (proc / str(pid) / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    words = [a.decode("utf-8", errors="replace") for a in argv if a]
+    if "serve" not in words or "--state-dir" not in words:
+        return False
+    given = words[words.index("--state-dir") + 1 :][:1]
+    return bool(given) and Path(given[0]).resolve() == root.resolve()

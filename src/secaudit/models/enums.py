@@ -96,7 +96,9 @@ class CollectionState(StrEnum):
     HOST_KEY_CHANGED = "host_key_changed"
     TIMEOUT = "timeout"
     COMMAND_REJECTED = "command_rejected"
-    OUTPUT_TRUNCATED = "output_truncated"
+    OUTPUT_TRUNCATED = "output_truncated"  # output cut mid-stream (then silence, or a cut structure)
+    DISCONNECTED = "disconnected"  # the device closed the channel mid-session
+    EMPTY = "empty"  # the session worked but a command's output was empty
     PAGING_NOT_DISABLED = "paging_not_disabled"
     EVIDENCE_MISSING = "evidence_missing"  # offline: files absent
     COLLECTOR_FAILED = "collector_failed"  # the collector itself failed (a worker process died)

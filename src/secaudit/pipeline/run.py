@@ -35,7 +35,7 @@ from secaudit.evaluate.loader import (
     load_kpis,
     load_waivers,
 )
-from secaudit.history import DEFAULT_DB_NAME, HistoryStore, trend_points, trend_svg
+from secaudit.history import DEFAULT_DB_NAME, HistoryStore, fleet_label, trend_points, trend_svg
 from secaudit.inventory import LoadedInventory, TargetFilter, load_inventory
 from secaudit.models.enums import Environment, EvidenceSource
 from secaudit.models.evidence import HostEvidence
@@ -46,7 +46,7 @@ from secaudit.pipeline.publish import Provenance, city_extras, partial_dir, publ
 from secaudit.pipeline.selection import select
 from secaudit.progress import RunProgress
 from secaudit.resources import content_dir
-from secaudit.sign.suites import Signer, load_signer
+from secaudit.sign.suites import Signer, load_signer, with_cms_cosigner
 from secaudit.timing import StageTimes, process_cpu, timed
 from secaudit.timing import report as timing_report
 
@@ -66,6 +66,7 @@ class AuditRequest:
     templates: Path | None = None
     output: Path = Path("reports")
     cert: Path | None = None
+    cosign: tuple[Path, Path] | None = None  # (key, certificate): a CMS co-signature, manifest.p7s
     key_for: Mapping[str, tuple[Path, Path | None]] = field(default_factory=dict)
     key_passphrase: bytes | None = None
     operators: tuple[str, ...] = ()
@@ -85,11 +86,12 @@ class AuditRequest:
     workers: int = 20
     processes: int = 1
     timeout: float = 30.0
-    config_timeout: float = 120.0
+    config_timeout: float | None = None  # None: --timeout bounds the configuration read too
     allow_production: bool = False
     allow_non_loopback: bool = False
     latest_file: Path | None = None
     history_db: Path | None = None
+    fleet: str | None = None
     quiet: bool = False
     log_json: bool = False
     timings: Path | None = None
@@ -201,19 +203,40 @@ def default_collector(
 
 
 def _signers(request: AuditRequest) -> tuple[Signer, dict[str, Signer]]:
-    signer = load_signer(request.key, request.key_passphrase, request.cert)
-    per_operator = {
-        op: load_signer(key, request.key_passphrase, cert) for op, (key, cert) in request.key_for.items()
-    }
-    return signer, per_operator
+    def signer_of(key: Path, cert: Path | None) -> Signer:
+        signer = load_signer(key, request.key_passphrase, cert)
+        if request.cosign is not None:
+            signer = with_cms_cosigner(signer, *request.cosign, request.key_passphrase)
+        return signer
+
+    per_operator = {op: signer_of(key, cert) for op, (key, cert) in request.key_for.items()}
+    return signer_of(request.key, request.cert), per_operator
 
 
-def _record_history(result: RunResult, db: Path, progress: RunProgress) -> str:
-    """Record the run; returns the city trend chart (SVG). History problems never fail a run."""
+def _operator_label(result: RunResult, op: str) -> str:
+    """An operator as the chart's legend names it: display names, never the code alone."""
+    info = result.operators.get(op)
+    if info is None:
+        return op
+    names = dict.fromkeys(n for n in (info.display_name, info.display_name_en) if n)
+    return " / ".join(names) or op
+
+
+def _record_history(result: RunResult, db: Path, progress: RunProgress, fleet: str | None) -> str:
+    """Record the run; returns the trend chart (SVG) of its fleet: the city line and one line per
+    operator. History problems never fail a run."""
     try:
         store = HistoryStore(db)
-        store.record(result)
-        return trend_svg(trend_points(store, limit=20), title="Compliance score / 合规得分")
+        row = store.record(result, fleet=fleet)
+        operators = {
+            _operator_label(result, op): trend_points(store, operator=op, limit=20, fleet=row.fleet)
+            for op in operators_of(result.targets)
+        }
+        return trend_svg(
+            trend_points(store, limit=20, fleet=row.fleet),
+            title=f"Compliance score / 合规得分 — {fleet_label(row.fleet)}",
+            operators=operators,
+        )
     except SecauditError as exc:
         progress.warn(f"run history not updated: {exc}")
         return ""
@@ -290,7 +313,9 @@ def run(request: AuditRequest, collector: Collector | None = None) -> RunOutcome
         result = audit.result
         with timed(times, "report"):
             extras = city_extras(result, config.city_targets, kpis, coverage)
-            trend = _record_history(result, request.history_db or request.output / DEFAULT_DB_NAME, progress)
+            trend = _record_history(
+                result, request.history_db or request.output / DEFAULT_DB_NAME, progress, request.fleet
+            )
         run_dir = publish(
             result,
             partial,

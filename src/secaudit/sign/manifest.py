@@ -15,8 +15,10 @@ from pydantic import ValidationError
 
 from secaudit.errors import SigningError, VerificationError
 from secaudit.models.manifest import FileDigest, Manifest
+from secaudit.sign.cms import CMS_SIGNATURE, verify_cms
 from secaudit.sign.keys import key_id
 from secaudit.sign.suites import SIGNATURE_FILES, SM2_ID, Signer, Verifier
+from secaudit.sign.trust import TrustStore
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
@@ -107,7 +109,8 @@ def sign_bundle(bundle: Path, signer: Signer | Ed25519PrivateKey, stamp: RunStam
     """Write the signer's public material, ``manifest.json`` (canonical bytes) and the signature."""
     if isinstance(signer, Ed25519PrivateKey):
         signer = Signer("ed25519", key_id(signer.public_key()), "sha256", ed25519=signer)
-    for name, data in signer.extra_files.items():
+    cosigner = signer.cosigner
+    for name, data in {**signer.extra_files, **(cosigner.extra_files if cosigner else {})}.items():
         (bundle / name).write_bytes(data)
     files = scan_files(bundle, signer.digest)
     manifest = Manifest(
@@ -127,6 +130,8 @@ def sign_bundle(bundle: Path, signer: Signer | Ed25519PrivateKey, stamp: RunStam
     data = canonical_bytes(manifest)
     (bundle / MANIFEST).write_bytes(data)
     (bundle / signer.signature_file).write_bytes(signer.sign(data))
+    if cosigner is not None:
+        (bundle / cosigner.signature_file).write_bytes(cosigner.sign(data))
     return manifest
 
 
@@ -169,12 +174,24 @@ def verify_bundle(bundle: Path, verifier: Verifier | Ed25519PublicKey) -> Verify
     spath = bundle / sig_name
     if not spath.is_file():
         return VerifyReport(bundle, manifest, (f"{sig_name} is missing",))
-    try:
-        signer = verifier.check(
-            manifest.algorithm, manifest.key_id, data, spath.read_bytes(), manifest.sm2_id
-        )
-    except VerificationError as exc:
-        problems.append(str(exc))
+    cms = bundle / CMS_SIGNATURE
+    cosigned = manifest.algorithm != "ecdsa-x509" and cms.is_file()
+    only_cms = cosigned and verifier.trust is not None and verifier.pubkey is None
+    if not (only_cms and verifier.ed25519_key is None):
+        try:
+            signer = verifier.check(
+                manifest.algorithm, manifest.key_id, data, spath.read_bytes(), manifest.sm2_id
+            )
+        except VerificationError as exc:
+            problems.append(str(exc))
+    if cosigned and verifier.trust is not None:
+        try:
+            info = verify_cms(data, cms.read_bytes(), TrustStore(verifier.trust), at=datetime.now(UTC))
+            signer = ", ".join(
+                p for p in (signer, f"CMS co-signature {info.subject} (key {info.key_id[:16]})") if p
+            )
+        except VerificationError as exc:
+            problems.append(f"{CMS_SIGNATURE}: {exc}")
     if canonical_bytes(manifest) != data:
         problems.append(f"{MANIFEST} is not in canonical form (it was re-written after signing)")
     try:

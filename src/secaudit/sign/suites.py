@@ -12,7 +12,7 @@ Trust never comes from the ``signer.*`` file inside a bundle: verification takes
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -47,6 +47,7 @@ class Signer:
     ed25519: Ed25519PrivateKey | None = None
     identity: x509.Identity | None = None
     sm2_key: sm2.SM2PrivateKey | None = None
+    cosigner: Signer | None = None  # an ecdsa-x509 signer adding manifest.p7s beside the signature
 
     @property
     def signature_file(self) -> str:
@@ -64,6 +65,22 @@ class Signer:
         if self.sm2_key is not None:
             return sm2.sign_sm2(data, self.sm2_key, SM2_ID.encode())
         raise SigningError("signer has no key")
+
+
+def with_cms_cosigner(signer: Signer, key: Path, cert: Path, passphrase: bytes | None = None) -> Signer:
+    """``signer`` plus an X.509 co-signer: each bundle also gets ``manifest.p7s`` (detached CMS over
+    the same ``manifest.json`` bytes) and ``signer.crt``, verifiable with ``openssl cms -verify``.
+
+    For an Ed25519 or SM2 main signature (CMS with Ed25519 or SM2 cannot be made by
+    ``cryptography`` nor by OpenSSL 3.0: docs/signing-notes.md), so the co-signing key is an
+    ECDSA/RSA key with its certificate.
+    """
+    if signer.suite == "ecdsa-x509":
+        raise SigningError(
+            "the main signature is already CMS (manifest.p7s); a CMS co-signature adds nothing"
+        )
+    cosigner = load_signer(key, passphrase, cert)
+    return replace(signer, cosigner=cosigner)
 
 
 def load_signer(key: Path, passphrase: bytes | None = None, cert: Path | None = None) -> Signer:

@@ -135,16 +135,17 @@ def generate_identity(
     days: int = 730,
     passphrase: bytes | None = None,
     not_before: datetime | None = None,
+    cert_name: str | None = None,
 ) -> Identity:
     """Write ``<name>.key`` (ECDSA P-256, PKCS#8 PEM, mode 0600, encrypted when a passphrase is
-    given) and ``<name>.crt`` (self-signed, SHA-256, valid ``days`` days from ``not_before``, which
-    defaults to five minutes ago). Refuses to overwrite."""
+    given) and ``<cert_name>.crt`` (default ``<name>.crt``; self-signed, SHA-256, valid ``days``
+    days from ``not_before``, which defaults to five minutes ago). Refuses to overwrite."""
     if days < 1:
         raise SigningError(f"certificate validity must be at least one day, not {days}")
     if not common_name.strip():
         raise SigningError("an identity needs a common name")
     out_dir.mkdir(parents=True, exist_ok=True)
-    key_path, cert_path = out_dir / f"{name}.key", out_dir / f"{name}.crt"
+    key_path, cert_path = out_dir / f"{name}.key", out_dir / f"{cert_name or name}.crt"
     for path in (key_path, cert_path):
         if path.exists():
             raise SigningError(f"{path}: already exists; refusing to overwrite an identity")
