@@ -41,7 +41,9 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
+from secaudit.lab.fleetdata import platform_outputs
 from secaudit.lab.model import DeviceSpec
 from secaudit.platforms import get_platform
 from secaudit.platforms.base import ConfigSession, PlatformSpec
@@ -74,7 +76,7 @@ def typed_line_ok(line: str) -> bool:
 class ConfigTree:
     """A displayed configuration as a tree that configuration lines change in place."""
 
-    def __init__(self, text: str, spec: PlatformSpec) -> None:
+    def __init__(self, text: str, spec: PlatformSpec, known: frozenset[str] = frozenset()) -> None:
         session = spec.config_session
         if session is None:
             raise ValueError(f"platform {spec.name} has no configuration session")
@@ -89,6 +91,26 @@ class ConfigTree:
         self.root = _Node("", -1)
         self._tail: list[str] = []
         self._parse(text)
+        self._words = frozenset(self._known_words(self.root)) | frozenset(session.keywords) | known
+
+    def _known_words(self, node: _Node) -> set[str]:
+        words = {c.text.removeprefix(self._session.negation).split()[0] for c in node.children}
+        for child in node.children:
+            words |= self._known_words(child)
+        return words
+
+    def knows(self, line: str) -> bool:
+        """Whether the device knows the line's command word (its configuration uses it, or the
+        platform's ``keywords`` list it): an unknown word gets the platform's error, as on a device.
+
+        Examples:
+            >>> from secaudit.platforms import get_platform
+            >>> tree = ConfigTree("sysname R1\\nreturn", get_platform("huawei_vrp"))
+            >>> tree.knows("undo sysname"), tree.knows("replace the board")
+            (True, False)
+        """
+        words = line.strip().removeprefix(self._session.negation).split()
+        return bool(words) and words[0] in self._words
 
     # -- text <-> tree ---------------------------------------------------------------------------
 
@@ -176,10 +198,11 @@ class ConfigTree:
         nested = [g for c in section.children if self._containers.match(c.text) for g in c.children]
         return [*section.children, *nested]
 
-    def _home(self, siblings: list[_Node], node: _Node) -> list[_Node]:
-        if node in self.root.children:
-            return self.root.children
-        return next(c.children for c in self.root.children if node in c.children)
+    def _home(self, section: _Node, node: _Node) -> list[_Node]:
+        """The list that holds ``node``: the section's own, or a container's."""
+        if node in section.children:
+            return section.children
+        return next(c.children for c in section.children if node in c.children)
 
     # -- changes ---------------------------------------------------------------------------------
 
@@ -197,14 +220,14 @@ class ConfigTree:
             return (*path, text)
         shown_negation = next((c for c in alive if c.text == neg + text), None)
         if shown_negation is not None:  # "undo X" displayed: configuring X removes it
-            self._drop(siblings, shown_negation)
+            self._drop(section, shown_negation)
             return None
         key = self._key(path, text)
         same = next(
             (c for c in alive if key is not None and not c.children and self._key(path, c.text) == key), None
         )
         if same is not None:
-            self._drop(siblings, same)
+            self._drop(section, same)
         dead = next((c for c in siblings if not c.alive and c.text == text), None)
         if dead is not None:
             dead.alive = True
@@ -223,17 +246,17 @@ class ConfigTree:
             keyed = [c for c in alive if key is not None and self._key(path, c.text) == key]
             node = keyed[0] if len(keyed) == 1 else None
         if node is not None:
-            self._drop(siblings, node)
+            self._drop(section, node)
 
-    def _drop(self, siblings: list[_Node], node: _Node) -> None:
+    def _drop(self, section: _Node, node: _Node) -> None:
         node.alive = False
         if node.added:
-            self._home(siblings, node).remove(node)
+            self._home(section, node).remove(node)
 
     def _insert(self, section: _Node, path: tuple[str, ...], text: str, after: _Node | None) -> None:
         session = self._session
         if after is not None:  # a replaced single-value setting: the new value takes its place
-            home = self._home(self._siblings(section), after)
+            home = self._home(section, after)
             home.insert(home.index(after) + 1, _Node(text, after.indent, [], added=True))
             return
         if section is not self.root:
@@ -253,6 +276,21 @@ class ConfigTree:
         target.insert(ends[-1] if ends else len(target), node)
 
 
+@cache
+def _hardened_words(spec: PlatformSpec) -> frozenset[str]:
+    """Command words of the platform's hardened lab configuration (``lab/data``), if it has one."""
+    if spec.config_command is None:
+        return frozenset()
+    try:
+        text = platform_outputs(spec.name.value, "lab").get(spec.config_command)
+    except ValueError:
+        return frozenset()
+    if text is None:
+        return frozenset()
+    tree = ConfigTree(text, spec)
+    return frozenset(tree._known_words(tree.root))
+
+
 class DeviceConfig:
     """The mutable state of one simulated device, shared by all its sessions (thread-safe):
     its outputs, with the running configuration and the display outputs that follow it."""
@@ -266,7 +304,9 @@ class DeviceConfig:
         self._command = command if command in self._outputs else None
         self._tree: ConfigTree | None = None
         if self.session is not None and self._command is not None:
-            self._tree = ConfigTree(self._outputs[self._command], self.platform)
+            self._tree = ConfigTree(
+                self._outputs[self._command], self.platform, _hardened_words(self.platform)
+            )
 
     @property
     def outputs(self) -> Mapping[str, str]:
@@ -307,6 +347,11 @@ class DeviceConfig:
         """Whether the configured line at ``path`` opens a section (for the prompt's view name)."""
         with self._lock:
             return self._tree is not None and self._tree.is_section(path)
+
+    def knows(self, line: str) -> bool:
+        """Whether the device can take this configuration line (see :meth:`ConfigTree.knows`)."""
+        with self._lock:
+            return self._tree is None or self._tree.knows(line)
 
     def set(self, line: str) -> bool:
         """Apply a setter line (a display-output setting); False when no setter takes it."""

@@ -300,8 +300,10 @@ class DeviceShell:
             self._candidate = []
         elif low == "abort" and session.candidate:
             self._candidate, self._views = [], None
-        elif not typed_line_ok(command) or (
-            self.spec.fault is FaultMode.COMMAND_REJECTED and self.spec.fault_command == command
+        elif (
+            not typed_line_ok(command)
+            or not self.device.knows(command)
+            or (self.spec.fault is FaultMode.COMMAND_REJECTED and self.spec.fault_command == command)
         ):
             self._lines_then_prompt(error_lines(self.profile, self.prompt))
             return

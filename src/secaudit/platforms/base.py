@@ -121,6 +121,10 @@ class ConfigSession:
     * ``single_value``: lab-only regexes (one per level, as ``RemediationRules``) of settings that
       hold one value, on top of the remediation table's.
     * ``uncommitted``: the question the lab asks when leaving with uncommitted changes.
+    * ``keywords``: command words the lab takes besides those its configuration already uses
+      (any other word gets the platform's error).
+    * ``enable``: enter privileged mode (netmiko ``enable()``) before configuring;
+      ``mode_marker``: what the prompt holds in configuration mode.
     * ``setters`` / ``derived``: display outputs that follow configuration lines.
     """
 
@@ -137,6 +141,9 @@ class ConfigSession:
     containers: str | None = None
     single_value: tuple[tuple[str, ...], ...] = ()
     uncommitted: str = ""
+    keywords: tuple[str, ...] = ()
+    enable: bool = False
+    mode_marker: str = ")#"
     setters: tuple[Setter, ...] = ()
     derived: tuple[Derived, ...] = ()
 

@@ -18,6 +18,7 @@ PLATFORM = PlatformSpec(
     read_only_prefixes=("display ",),
     # no configuration mode: settings are typed at the SU_WAP> prompt and shown by display commands
     config_session=ConfigSession(
+        enable=True,
         exit=(),
         negation="undo ",
         setters=(

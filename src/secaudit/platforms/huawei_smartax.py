@@ -21,6 +21,7 @@ PLATFORM = PlatformSpec(
     pager_markers=("---- More", "--More--", "{ <cr>||<K> }"),
     read_only_prefixes=("display ",),
     config_session=ConfigSession(
+        enable=True,
         enter=("config",),
         exit=("return",),
         leave=("quit",),

@@ -83,6 +83,7 @@ PLATFORM = PlatformSpec(
         single_value_settings=SINGLE_VALUE_SETTINGS,
     ),
     config_session=ConfigSession(
+        mode_marker="]",
         enter=("system-view", "sys"),
         exit=("return",),
         commit="commit",

@@ -19,6 +19,7 @@ PLATFORM = PlatformSpec(
     # the zte_zxros driver's disconnect from user mode costs 10 s (docs/collection-notes.md §7.3)
     enable_before_commands=True,
     config_session=ConfigSession(
+        enable=True,
         enter=("configure terminal", "config terminal", "conf t"),
         exit=("end",),
         leave=("exit",),
