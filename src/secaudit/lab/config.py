@@ -43,6 +43,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
+from secaudit.collect.text import WRAP_WIDTH
 from secaudit.lab.fleetdata import platform_outputs
 from secaudit.lab.model import DeviceSpec
 from secaudit.platforms import get_platform
@@ -59,6 +60,7 @@ class _Node:
     children: list[_Node] = field(default_factory=list)
     alive: bool = True
     added: bool = False
+    wrap: list[str] = field(default_factory=list)  # continuation lines a terminal wrapped off
 
 
 def typed_line_ok(line: str) -> bool:
@@ -117,8 +119,15 @@ class ConfigTree:
     def _parse(self, text: str) -> None:
         stack = [self.root]
         pending: list[str] = []
+        last: _Node | None = None
+        previous = ""
         for raw in text.split("\n"):
             body = raw.lstrip(" ")
+            if last is not None and not pending and self._continues(previous, raw, stack):
+                last.wrap.append(raw)
+                previous = raw
+                continue
+            previous = raw
             if not body.strip() or body.startswith(self._comments):
                 pending.append(raw)
                 continue
@@ -129,7 +138,18 @@ class ConfigTree:
             pending = []
             stack[-1].children.append(node)
             stack.append(node)
+            last = node
         self._tail = pending
+
+    def _continues(self, previous: str, raw: str, stack: list[_Node]) -> bool:
+        """A column-0 line that a terminal wrapped off the line before (80-column cut, or any
+        column-0 line inside an indented container section)."""
+        if not raw or raw[0] == " " or raw == self._end or raw.startswith(self._comments):
+            return False
+        if len(previous) == WRAP_WIDTH:
+            return True
+        inside = len(stack) > 2 and self._containers is not None and self._containers.match(stack[1].text)
+        return bool(inside) and not (self._containers is not None and self._containers.match(raw))
 
     def render(self) -> str:
         """The configuration as the device displays it."""
@@ -140,6 +160,7 @@ class ConfigTree:
                 if child.alive:
                     out.extend(child.pre)
                     out.append(" " * child.indent + child.text)
+                    out.extend(child.wrap)
                     walk(child)
                 elif not child.added:
                     out.extend(child.pre)
@@ -177,6 +198,8 @@ class ConfigTree:
             if match:
                 return (index, match.groups() or match.group(0))
         words = bare.split()
+        if len(words) > 1 and words[-1] in ("enable", "disable"):
+            return ("switch", tuple(words[:-1]))
         while words and words[-1].isdigit():
             words.pop()
         if words and len(words) < len(bare.split()):
@@ -226,13 +249,19 @@ class ConfigTree:
         same = next(
             (c for c in alive if key is not None and not c.children and self._key(path, c.text) == key), None
         )
-        if same is not None:
-            self._drop(section, same)
         dead = next((c for c in siblings if not c.alive and c.text == text), None)
-        if dead is not None:
+        if dead is not None:  # configured before, removed since: back in its place
+            if same is not None:
+                self._drop(section, same)
             dead.alive = True
-            return (*path, text)
-        self._insert(section, path, text, after=same)
+        elif same is not None and same.added:  # a value set in this lab's life: set it again
+            same.text = text
+        elif same is not None:  # a single-value setting: the new value takes the old one's place
+            home = self._home(section, same)
+            self._drop(section, same)
+            home.insert(home.index(same) + 1, _Node(text, same.indent, added=True))
+        else:
+            self._insert(section, text)
         return (*path, text)
 
     def _remove(self, section: _Node, siblings: list[_Node], path: tuple[str, ...], target: str) -> None:
@@ -253,12 +282,8 @@ class ConfigTree:
         if node.added:
             self._home(section, node).remove(node)
 
-    def _insert(self, section: _Node, path: tuple[str, ...], text: str, after: _Node | None) -> None:
+    def _insert(self, section: _Node, text: str) -> None:
         session = self._session
-        if after is not None:  # a replaced single-value setting: the new value takes its place
-            home = self._home(section, after)
-            home.insert(home.index(after) + 1, _Node(text, after.indent, [], added=True))
-            return
         if section is not self.root:
             section.children.append(_Node(text, section.indent + session.indent, added=True))
             return

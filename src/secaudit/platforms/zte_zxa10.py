@@ -27,7 +27,10 @@ PLATFORM = PlatformSpec(
         indent=2,
         prompt="{name}(config)#",
         view_prompt="{name}(config-{view})#",
-        single_value=((r"^(line \S+ (?:idle|absolute)-timeout)(?: |$)",),),
+        single_value=(
+            (r"^(line \S+ (?:idle|absolute)-timeout)(?: |$)",),
+            (r"^system-user$", r"^(user-authen-restriction|strong-password length|global-user-aging)(?: |$)"),
+        ),
     ),
     lab=LabProfile(
         cli=CliProfile(
