@@ -19,6 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from secaudit.closedloop.push import push, strip_ansi
+from secaudit.closedloop.rollback import derive
 from secaudit.closedloop.source import HostSource
 from secaudit.closedloop.values import Pushable, Values, pushable
 from secaudit.collect.base import Collector, Plan
@@ -75,6 +76,7 @@ class HostOutcome:
     changes: tuple[Change, ...] = ()
     configs: dict[str, str] = field(default_factory=dict)
     restored: bool | None = None
+    rollback_source: str = "the plan (hier_config)"
     failing_with_fix: tuple[str, ...] = ()
 
 
@@ -215,8 +217,13 @@ def apply_host(src: HostSource, ctx: Context) -> HostOutcome:
         if part
     )
     back = tuple(line for p in reversed(ready) for line in p.rollback)
-    unknown = [p.fix.control_id for p in ready if not p.fix.rollback_known]
     out.rollback = tuple(redact_text(line) for p in reversed(ready) for line in p.fix.rollback)
+    unknown = [p.fix.control_id for p in ready if not p.fix.rollback_known]
+    if unknown and spec.config_command is not None:  # template plans: derive one from the config before
+        back, lost = derive(spec, out.configs["before"], lines)
+        out.rollback = tuple(redact_text(scrub(line, secrets)) for line in back)
+        out.rollback_source = "derived from the configuration before the change"
+        unknown = [f"cannot type back: {line.strip()}" for line in lost]
     if back:
         undone = push(target, ctx.credentials[target.operator], ctx.options, back)
         out.rollback_answers = redact_text(scrub(strip_ansi(undone.answers), secrets))
@@ -224,7 +231,7 @@ def apply_host(src: HostSource, ctx: Context) -> HostOutcome:
     out.configs["after_rollback"] = _config_text(host)
     out.restored = drift(src, host) is None
     out.changes = _changes(before, after, final, out.targeted)
-    missing = f" (no known rollback for {', '.join(unknown)})" if unknown else ""
+    missing = f" ({'; '.join(unknown)})" if unknown else ""
     if out.restored:
         out.verdict = Verdict.ROLLED_BACK
         out.message = f"{why}: rolled back{missing}; the configuration is the one the run observed"

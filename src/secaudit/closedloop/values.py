@@ -37,12 +37,20 @@ class Values:
     from_file: Mapping[str, str]
     environ: Mapping[str, str]
 
-    def get(self, name: str) -> str | None:
-        """The value of placeholder ``name`` (environment first, then ``host/name``, then ``name``)."""
+    def get(self, name: str, control: str = "") -> str | None:
+        """The value of placeholder ``name`` in ``control``'s fix: the environment first, then the
+        file's ``host/control/name``, ``control/name``, ``host/name`` and ``name``.
+
+        Examples:
+            >>> v = Values("r1", {"ip": "10.0.0.1", "SEC-X-001/ip": "10.0.0.9"}, {})
+            >>> v.get("ip"), v.get("ip", "SEC-X-001"), v.get("key")
+            ('10.0.0.1', '10.0.0.9', None)
+        """
         env = self.environ.get(env_name(name))
         if env:
             return env
-        return self.from_file.get(f"{self.host}/{name}") or self.from_file.get(name)
+        keys = (f"{self.host}/{control}/{name}", f"{control}/{name}", f"{self.host}/{name}", name)
+        return next((self.from_file[k] for k in keys if k in self.from_file), None)
 
     @classmethod
     def of(cls, host: str, from_file: Mapping[str, str], environ: Mapping[str, str] | None = None) -> Values:
@@ -60,7 +68,9 @@ class Pushable:
     secrets: tuple[str, ...]
 
 
-def fill(lines: tuple[str, ...], values: Values) -> tuple[tuple[str, ...], set[str], set[str]]:
+def fill(
+    lines: tuple[str, ...], values: Values, control: str = ""
+) -> tuple[tuple[str, ...], set[str], set[str]]:
     """Lines with placeholders filled; the values used; the placeholders left without a value.
 
     Examples:
@@ -75,7 +85,7 @@ def fill(lines: tuple[str, ...], values: Values) -> tuple[tuple[str, ...], set[s
 
     def sub(match: re.Match[str]) -> str:
         name = match.group(1)
-        value = None if name.startswith("redacted") else values.get(name)
+        value = None if name.startswith("redacted") else values.get(name, control)
         if value is None:
             missing.add(name)
             return match.group(0)
@@ -95,8 +105,8 @@ def pushable(fix: ControlFix, values: Values, *, from_config: bool = True) -> Pu
     advice = [line for line in (*fix.remediation, *fix.rollback) if line.strip().startswith("(")]
     if advice:
         return f"advice, not configuration: {advice[0].strip()}"
-    lines, used, missing = fill(fix.remediation, values)
-    back, used_back, missing_back = fill(fix.rollback, values)
+    lines, used, missing = fill(fix.remediation, values, fix.control_id)
+    back, used_back, missing_back = fill(fix.rollback, values, fix.control_id)
     missing |= missing_back
     redacted = sorted(m for m in missing if m.startswith("redacted"))
     if redacted:

@@ -183,6 +183,51 @@ class ConfigTree:
 
         return walk(self.root)
 
+    # -- undo --------------------------------------------------------------------------------
+
+    def undo_lines(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The lines that take this tree back to the text it was parsed from, and the lines that
+        cannot be typed back (they hold a redacted value).
+
+        Added lines are negated (a new section at its head only), removed lines typed again with
+        their section's line before them; a replaced single-value setting gets its old value back.
+        """
+        lost: list[str] = []
+        lines = self._undo(self.root, (), 0, lost)
+        return tuple(lines), tuple(lost)
+
+    def _flat(self, section: _Node) -> list[_Node]:
+        return self._siblings(section) if section is self.root else section.children
+
+    def _undo(self, section: _Node, path: tuple[str, ...], depth: int, lost: list[str]) -> list[str]:
+        pad = " " * (self._session.indent * depth)
+        members = [c for c in self._flat(section) if not (section is self.root and self._is_container(c))]
+        removed = [c for c in members if not c.alive and not c.added]
+        keys = {self._key(path, c.text) for c in removed} - {None}
+        out: list[str] = []
+        for child in members:
+            if child.added and child.alive and self._key(path, child.text) not in keys:
+                out.append(pad + self._session.negation + child.text)
+        for child in members:
+            if not child.alive and not child.added:
+                for line in self._subtree(child, depth):
+                    (lost if not typed_line_ok(line) else out).append(line)
+            elif child.alive and not child.added:
+                inner = self._undo(child, (*path, child.text), depth + 1, lost)
+                if inner:
+                    out.extend((pad + child.text, *inner))
+        return out
+
+    def _is_container(self, node: _Node) -> bool:
+        return self._containers is not None and bool(self._containers.match(node.text))
+
+    def _subtree(self, node: _Node, depth: int) -> list[str]:
+        lines = [" " * (self._session.indent * depth) + node.text]
+        for child in node.children:
+            if not child.added:
+                lines.extend(self._subtree(child, depth + 1))
+        return lines
+
     # -- lookups ---------------------------------------------------------------------------------
 
     def _key(self, parents: tuple[str, ...], text: str) -> tuple[object, ...] | None:
@@ -278,7 +323,12 @@ class ConfigTree:
             self._drop(section, node)
 
     def _drop(self, section: _Node, node: _Node) -> None:
+        """Remove a line and everything under it (configuring the line again brings back the
+        line only: its former children must be typed again, as on a device)."""
         node.alive = False
+        node.children = [c for c in node.children if not c.added]
+        for child in node.children:
+            self._drop(node, child)
         if node.added:
             self._home(section, node).remove(node)
 

@@ -66,6 +66,7 @@ PLATFORM = PlatformSpec(
         prompt="RP/0/RSP0/CPU0:{name}(config)#",
         view_prompt="RP/0/RSP0/CPU0:{name}(config-{view})#",
         uncommitted="Uncommitted changes found, commit them before exiting(yes/no/cancel)? [cancel]:",
+        single_value=((r"^(logging source-interface) \S+(?: vrf (\S+))?$",),),
     ),
     lab=LabProfile(
         cli=CliProfile(
