@@ -174,6 +174,12 @@ def apply_host(src: HostSource, ctx: Context) -> HostOutcome:
         for f in src.plan.fixes
         if f.status is Status.FAIL and f.remediation and f.control_id in before
     )
+    if not src.plan.fixes:  # compliant in the run, or nothing collected: nothing to change
+        out.message = "no fail or warn finding in the run: nothing to apply"
+        return out
+    if src.collection != CollectionState.OK.value:
+        out.message = f"the run did not collect this host ({src.collection}): audit it again first"
+        return out
     _, host = _audit(src, ctx)
     out.configs["before"] = _config_text(host)
     if host.state is not CollectionState.OK:

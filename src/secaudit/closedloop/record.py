@@ -125,6 +125,6 @@ def exit_code(outcomes: list[HostOutcome]) -> int:
         return 2
     if "incomplete" in verdicts:
         return 3
-    if verdicts - {"fixed"} or any(o.skipped for o in outcomes):
+    if any(o.verdict.value == "rolled_back" or o.skipped for o in outcomes):
         return 1
     return 0

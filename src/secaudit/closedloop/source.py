@@ -39,6 +39,7 @@ class HostSource:
     running: str | None
     plan: RemediationPlan
     catalogue: Catalogue
+    collection: str = "ok"
 
 
 def verified_bundles(run_dir: Path, verifier: Verifier) -> list[Path]:
@@ -123,4 +124,5 @@ def _source(
             f"{target.name}: the signed remediation/{target.name}.txt is not the plan this secaudit computes "
             "from the run's findings and evidence (another version made the run?): audit again first"
         )
-    return HostSource(target, bundle, own, digests, running, plan, catalogue)
+    state = str(meta.get("collection", {}).get("state", "ok"))
+    return HostSource(target, bundle, own, digests, running, plan, catalogue, state)

@@ -67,6 +67,7 @@ PLATFORM = PlatformSpec(
         view_prompt="RP/0/RSP0/CPU0:{name}(config-{view})#",
         uncommitted="Uncommitted changes found, commit them before exiting(yes/no/cancel)? [cancel]:",
         single_value=((r"^(logging source-interface) \S+(?: vrf (\S+))?$",),),
+        keywords=("login",),
     ),
     lab=LabProfile(
         cli=CliProfile(
