@@ -234,6 +234,19 @@ def test_every_pushable_fix_goes_from_fail_to_pass(closed_lab, platform: str) ->
         assert lab.outputs(name)[config_command] != before[config_command]
     for cid, reason in NOT_PUSHED.get(platform, {}).items():
         assert host["skipped"].get(cid, "").startswith(reason), (cid, host["skipped"].get(cid))
+    _record_is_signed_and_secret_free(closed_lab, name)
+
+
+def _record_is_signed_and_secret_free(closed_lab, host: str) -> None:  # type: ignore[no-untyped-def]
+    _, _, run, key = closed_lab
+    bundle = sorted((run.parent / f"apply-{host}").glob("remediation-*"))[-1]
+    verified = _cli("verify", bundle, "--pubkey", key.with_suffix(".pub"))
+    assert verified.returncode == 0, verified.stdout
+    for path in bundle.rglob("*"):
+        if path.is_file():
+            data = path.read_text(encoding="utf-8", errors="replace")
+            assert FIX_VALUES["SEC-IAM-006/key"] not in data, path
+            assert PASSWORD not in data, path
 
 
 @pytest.mark.parametrize("platform", sorted(REJECTED))

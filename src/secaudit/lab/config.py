@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from secaudit.collect.text import WRAP_WIDTH
-from secaudit.lab.fleetdata import platform_outputs
+from secaudit.lab.fleetdata import load_variants, platform_outputs
 from secaudit.lab.model import DeviceSpec
 from secaudit.platforms import get_platform
 from secaudit.platforms.base import ConfigSession, PlatformSpec
@@ -353,7 +353,7 @@ class ConfigTree:
 
 @cache
 def _hardened_words(spec: PlatformSpec) -> frozenset[str]:
-    """Command words of the platform's hardened lab configuration (``lab/data``), if it has one."""
+    """Command words of the platform's hardened lab configuration and its variants (``lab/data``)."""
     if spec.config_command is None:
         return frozenset()
     try:
@@ -362,8 +362,18 @@ def _hardened_words(spec: PlatformSpec) -> frozenset[str]:
         return frozenset()
     if text is None:
         return frozenset()
+    session = spec.config_session
+    negation = session.negation if session is not None else ""
+    variants = load_variants().get(spec.name.value, {}).values()
+    extra = {
+        line.strip().removeprefix(negation).split()[0]
+        for variant in variants
+        for edit in variant.edits
+        for line in edit.with_.splitlines()
+        if line.strip()
+    }
     tree = ConfigTree(text, spec)
-    return frozenset(tree._known_words(tree.root))
+    return frozenset(tree._known_words(tree.root)) | extra
 
 
 class DeviceConfig:
