@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from secaudit.closedloop.push import push, strip_ansi
+from secaudit.closedloop.push import PushResult, push, strip_ansi
 from secaudit.closedloop.rollback import derive
 from secaudit.closedloop.source import HostSource
 from secaudit.closedloop.values import Pushable, Values, pushable
@@ -150,6 +150,16 @@ def _incomplete(findings: Mapping[str, Finding]) -> bool:
     return any(f.status in (Status.ERROR, Status.NOT_COLLECTED) for f in findings.values())
 
 
+def _push(src: HostSource, ctx: Context, lines: tuple[str, ...], secrets: tuple[str, ...]) -> PushResult:
+    """Push, turning a failed session into a result the verdict can use (the device's state is
+    then unknown: the re-audit decides, and the rollback is attempted)."""
+    try:
+        return push(src.target, ctx.credentials[src.target.operator], ctx.options, lines)
+    except Exception as exc:  # any session failure must end in a recorded verdict
+        detail = scrub(f"{type(exc).__name__}: {exc}".splitlines()[0], secrets)
+        return PushResult("", (f"<the configuration session failed: {detail}>",))
+
+
 def apply_host(src: HostSource, ctx: Context) -> HostOutcome:
     """Run the closed loop on one lab host (the caller has passed it through the lab gate)."""
     target = src.target
@@ -197,7 +207,7 @@ def apply_host(src: HostSource, ctx: Context) -> HostOutcome:
     lines = tuple(line for p in ready for line in p.lines)
     out.targeted = tuple(p.fix.control_id for p in ready)
     out.pushed = tuple(redact_text(line) for p in ready for line in p.fix.remediation)
-    result = push(target, ctx.credentials[target.operator], ctx.options, lines)
+    result = _push(src, ctx, lines, secrets)
     out.answers = redact_text(scrub(strip_ansi(result.answers), secrets))
     out.rejected = tuple(redact_text(scrub(line, secrets)) for line in result.rejected)
     after, host = _audit(src, ctx)
@@ -231,7 +241,7 @@ def apply_host(src: HostSource, ctx: Context) -> HostOutcome:
         out.rollback_source = "derived from the configuration before the change"
         unknown = [f"cannot type back: {line.strip()}" for line in lost]
     if back:
-        undone = push(target, ctx.credentials[target.operator], ctx.options, back)
+        undone = _push(src, ctx, back, secrets)
         out.rollback_answers = redact_text(scrub(strip_ansi(undone.answers), secrets))
     final, host = _audit(src, ctx)
     out.configs["after_rollback"] = _config_text(host)
