@@ -49,6 +49,12 @@ FIX_VALUES = {
     "SEC-IAM-006/ip": "10.20.4.20",
     "SEC-IAM-006/key": "Tacacs-Key-Lab-9",
     "vrf": "MGMT",
+    "name-1": "SYSLOG3",
+    "name-2": "SYSLOG4",
+    "access-or-gNB-interface": "GigabitEthernet0/2/1.100",
+    "access-or-gNB-subinterface": "TenGigE0/0/0/4.100",
+    "SEC-MGMT-003/mgmt-net": "10.20.0.0",
+    "SEC-MGMT-003/wildcard": "0.0.0.255",
 }
 
 #: Platforms whose closed loop cannot close with the catalogue as it is (content gaps the loop
@@ -70,7 +76,6 @@ NOT_PUSHED: dict[str, dict[str, str]] = {
         "SEC-OPS-002": "the control is judged from runtime state",
         "SEC-OPS-005": "the control is judged from runtime state",
         "SEC-RTE-001": "needs values:",
-        "SEC-RTE-003": "needs values:",
         "SEC-SNMP-001": "needs values:",
         "SEC-SNMP-002": "needs values:",
     },

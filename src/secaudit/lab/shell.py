@@ -295,6 +295,8 @@ class DeviceShell:
             self._views = None
         elif low in session.leave:
             self._views.pop()
+        elif low in session.leave_all:
+            self._views.clear()
         elif session.commit is not None and low == session.commit:
             self.device.apply(self._candidate)
             self._candidate = []

@@ -111,7 +111,8 @@ class ConfigSession:
       each is what ``apply`` uses); empty ``enter``: lines are typed at the privileged prompt.
     * ``commit``: the command that applies the candidate configuration (``None``: lines apply
       as typed); ``candidate``: lines wait for ``commit`` (XR) instead of applying at once.
-    * ``leave``: leaves the current view (at the top, leaves configuration mode).
+    * ``leave``: leaves the current view (at the top, leaves configuration mode); ``leave_all``:
+      back to the top of configuration mode (XR ``root``).
     * ``negation``: the undo/no prefix; ``indent``: spaces per level in the displayed
       configuration; ``separator``: the line the display puts before a new top-level block.
     * ``prompt`` / ``view_prompt``: lab prompts over ``{name}`` and ``{view}`` (the first word
@@ -134,6 +135,7 @@ class ConfigSession:
     commit: str | None = None
     candidate: bool = False
     leave: tuple[str, ...] = ()
+    leave_all: tuple[str, ...] = ()
     indent: int = 1
     separator: str | None = None
     prompt: str = ""

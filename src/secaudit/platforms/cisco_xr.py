@@ -61,6 +61,7 @@ PLATFORM = PlatformSpec(
         commit="commit",
         candidate=True,
         leave=("exit",),
+        leave_all=("root",),
         negation="no ",
         separator="!",
         prompt="RP/0/RSP0/CPU0:{name}(config)#",

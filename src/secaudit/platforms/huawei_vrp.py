@@ -89,6 +89,7 @@ PLATFORM = PlatformSpec(
         commit="commit",
         leave=("quit",),
         negation="undo ",
+        keywords=("ipv6",),
         separator="#",
         prompt="[{name}]",
         view_prompt="[{name}-{view}]",
