@@ -11,7 +11,7 @@ DEMO_OUT := reports
 # without --state-dir use the same folder when run from the checkout.
 LAB_DIR ?= $(or $(XDG_RUNTIME_DIR),/tmp)/secaudit-lab-$(shell id -u)-$(shell printf %s "$(CURDIR)" | sha256sum | cut -c1-12)
 
-.PHONY: demo demo-offline bench test lint typecheck pytest venv clean chromium realworld realworld-fetch
+.PHONY: demo demo-offline demo-remediate bench test lint typecheck pytest venv clean chromium realworld realworld-fetch
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,26 @@ demo: $(STAMP) $(DEMO_KEYS)
 demo-offline: $(STAMP) $(DEMO_KEYS)
 	$(BIN)/secaudit run --offline examples/evidence --inventory inventory $(DEMO_SIGN) \
 	  --output $(DEMO_OUT) --waivers examples/waivers.yaml --kpi examples/kpi-declared.yaml || test $$? -ne 2
+
+# Closed loop on the lab: audit, apply every non-compliant host's plan (remediate apply: lab hosts
+# only), audit again; ends with `closed loop: fixed X of Y`. Placeholder values for new objects
+# come from the environment (SECAUDIT_FIX_<NAME>), never from the plans.
+demo-remediate: $(STAMP) $(KEYDIR)/demo.key
+	@$(BIN)/secaudit lab start --state-dir $(LAB_DIR) || exit 2; \
+	trap '$(BIN)/secaudit lab stop --state-dir $(LAB_DIR)' EXIT; \
+	common="--secrets $(LAB_DIR)/secrets.yaml --known-hosts-dir $(LAB_DIR)/known_hosts"; \
+	audit() { $(BIN)/secaudit run --inventory $(LAB_DIR)/inventory $$common --timeout 8 --config-timeout 30 \
+	  --key $(KEYDIR)/demo.key --output $(DEMO_OUT) --latest-file $(DEMO_OUT)/LATEST --quiet; }; \
+	rm -f $(DEMO_OUT)/LATEST; audit; rc=$$?; echo "audit before: exit code $$rc"; \
+	if [ $$rc -eq 2 ] || [ ! -s $(DEMO_OUT)/LATEST ]; then echo "demo failed: usage or content error" >&2; exit 2; fi; \
+	run=$$(cat $(DEMO_OUT)/LATEST); \
+	SECAUDIT_FIX_IP_1=10.20.3.21 SECAUDIT_FIX_IP_2=10.20.3.22 SECAUDIT_FIX_VRF=MGMT \
+	  $(BIN)/secaudit remediate apply --host '*' --run "$$run" --key $(KEYDIR)/demo.key \
+	  --inventory $(LAB_DIR)/inventory $$common --timeout 8 --config-timeout 30 > $(DEMO_OUT)/apply.log; \
+	rc=$$?; grep -v '^closed loop:' $(DEMO_OUT)/apply.log; echo "apply: exit code $$rc"; \
+	if [ $$rc -eq 2 ]; then echo "demo failed: apply refused" >&2; exit 2; fi; \
+	audit; echo "audit after: exit code $$? ($$(cat $(DEMO_OUT)/LATEST))"; \
+	grep '^closed loop:' $(DEMO_OUT)/apply.log
 
 # Benchmarks (never timed tests): ratios against a baseline measured in the same run.
 # BENCH_FULL=1: the live bench at 100, 200, 500 and 1,000 devices (default: 100 and 200).

@@ -33,8 +33,12 @@ class ReplayReport:
     notes: tuple[str, ...]
 
 
-def replay(bundle: Path) -> ReplayReport:
-    """Re-evaluate ``bundle/evidence`` with the recorded catalogue, inventory, waivers and attestations."""
+def recorded_config(
+    bundle: Path, targets: tuple[Target, ...] | None = None, now: datetime | None = None
+) -> tuple[RunConfig, tuple[str, ...]]:
+    """The :class:`RunConfig` a bundle's run used, from its ``provenance/``: the recorded
+    catalogue, profile, selection, tailoring, waivers and attestations, for the recorded
+    inventory (or ``targets``), with the run's start time as "now" (or ``now``); and notes."""
     prov = bundle / "provenance"
     run = json.loads((prov / "run.json").read_text(encoding="utf-8"))
     params = run["parameters"]
@@ -54,9 +58,11 @@ def replay(bundle: Path) -> ReplayReport:
     )
     controls = select_controls(catalogue.controls, profile.select, narrowing)
     tailoring = load_tailoring(prov / "catalogue", ids)
-    targets = tuple(
-        Target.model_validate(t) for t in json.loads((prov / "inventory.json").read_text(encoding="utf-8"))
-    )
+    if targets is None:
+        targets = tuple(
+            Target.model_validate(t)
+            for t in json.loads((prov / "inventory.json").read_text(encoding="utf-8"))
+        )
     waivers = [
         Waiver.model_validate(w) for w in json.loads((prov / "waivers.json").read_text(encoding="utf-8"))
     ]
@@ -64,7 +70,7 @@ def replay(bundle: Path) -> ReplayReport:
         Attestation.model_validate(a)
         for a in json.loads((prov / "attestations.json").read_text(encoding="utf-8"))
     ]
-    now = datetime.fromisoformat(run["run"]["started_at"])
+    clock = now or datetime.fromisoformat(run["run"]["started_at"])
     config = RunConfig(
         catalogue=catalogue,
         operators={},
@@ -74,9 +80,15 @@ def replay(bundle: Path) -> ReplayReport:
         tailoring=tailoring,
         waivers=tuple(waivers),
         attestations=tuple(attestations),
-        now=lambda: now,
+        now=lambda: clock,
         run_id=run["run"]["id"],
     )
+    return config, tuple(notes)
+
+
+def replay(bundle: Path) -> ReplayReport:
+    """Re-evaluate ``bundle/evidence`` with the recorded catalogue, inventory, waivers and attestations."""
+    config, notes = recorded_config(bundle)
     replayed = {
         f.fingerprint: (f.status.value, f.waived, f.message)
         for f in run_audit(config, OfflineCollector(bundle / "evidence")).result.findings
@@ -100,7 +112,7 @@ def replay(bundle: Path) -> ReplayReport:
             )
     for fp in sorted(set(replayed) - set(recorded)):
         differences.append(f"finding {fp} produced by the replay is not in findings.json")
-    return ReplayReport(checked=len(recorded), differences=tuple(differences), notes=tuple(notes))
+    return ReplayReport(checked=len(recorded), differences=tuple(differences), notes=notes)
 
 
 def _tree_bytes(root: Path) -> list[tuple[str, bytes]]:

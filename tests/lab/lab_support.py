@@ -66,6 +66,8 @@ def spec(
     fault: FaultMode = FaultMode.NONE,
     fault_command: str | None = None,
     think_time_s: float = 0.0,
+    *,
+    writable: bool = True,
 ) -> DeviceSpec:
     """A device of ``platform`` with the canned outputs above."""
     return DeviceSpec(
@@ -78,6 +80,7 @@ def spec(
         fault=fault,
         think_time_s=think_time_s,
         fault_command=fault_command,
+        writable=writable,
     )
 
 

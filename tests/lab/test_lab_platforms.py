@@ -36,7 +36,8 @@ MAX_TOTAL_S = {"huawei_vrp": 4.5}
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     devices = [spec(p, p) for p in LAB_PLATFORMS]
-    devices += [spec("smart-olt", "huawei_smartax"), spec("ro-xr", "cisco_xr"), spec("ro-vrp", "huawei_vrp")]
+    devices += [spec("smart-olt", "huawei_smartax"), spec("ro-xr", "cisco_xr", writable=False)]
+    devices += [spec("ro-vrp", "huawei_vrp", writable=False)]
     lab = Lab(devices, tmp_path_factory.mktemp("lab") / "keys")
     with lab:
         workdir: Path = tmp_path_factory.mktemp("kh")

@@ -15,9 +15,13 @@ def make(
     fault: FaultMode = FaultMode.NONE,
     fault_command: str | None = None,
     think_time_s: float = 0.0,
+    *,
+    writable: bool = True,
 ) -> tuple[DeviceShell, list[str]]:
     seen: list[str] = []
-    device = spec("dev", platform, fault, fault_command=fault_command, think_time_s=think_time_s)
+    device = spec(
+        "dev", platform, fault, fault_command=fault_command, think_time_s=think_time_s, writable=writable
+    )
     shell = DeviceShell(device, record=seen.append)
     shell.start()
     return shell, seen
@@ -112,7 +116,7 @@ def test_crlf_is_one_enter_and_backspace_edits() -> None:
 
 @pytest.mark.parametrize("platform", LAB_PLATFORMS)
 def test_unknown_and_config_commands_get_the_platform_error(platform: str) -> None:
-    shell, seen = make(platform)
+    shell, seen = make(platform, writable=False)
     error = get_profile(platform).error
     for command in ["bogus command", *sorted(CONFIG_COMMANDS)]:
         assert error in text(shell.feed(command.encode() + b"\n")), command

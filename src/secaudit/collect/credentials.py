@@ -49,8 +49,12 @@ def _inside_git_tree(path: Path) -> Path | None:
     return None
 
 
-def load_secrets_file(path: Path) -> dict[str, Credential]:
-    """Read a secrets file after checking its mode (0600 or stricter) and location."""
+FIX_VALUES_KEY = "fix_values"
+"""The secrets-file entry holding the values ``remediate apply`` puts into placeholders."""
+
+
+def load_secret_yaml(path: Path) -> object:
+    """A secrets file's YAML after checking its mode (0600 or stricter) and location."""
     try:
         mode = path.stat().st_mode
     except OSError as exc:
@@ -63,19 +67,40 @@ def load_secrets_file(path: Path) -> dict[str, Credential]:
     if repo is not None:
         raise ConfigurationError(f"{path}: secrets file is inside the git work tree {repo}; keep it outside")
     try:
-        data = load_yaml(path) or {}
+        return load_yaml(path) or {}
     except YamlError as exc:
         raise ConfigurationError(str(exc).split(":", 1)[0] + ": secrets file is not valid YAML") from None
+
+
+def load_secrets_file(path: Path) -> dict[str, Credential]:
+    """Read a secrets file after checking its mode (0600 or stricter) and location.
+
+    The optional ``fix_values`` entry (placeholder values for ``remediate apply``) is not an
+    operator; :func:`load_fix_values` reads it.
+    """
+    data = load_secret_yaml(path)
     out: dict[str, Credential] = {}
     if not isinstance(data, Mapping):
         raise ConfigurationError(f"{path}: secrets file must map operator -> {{username, password}}")
     for operator, entry in data.items():
+        if operator == FIX_VALUES_KEY:
+            continue
         if not isinstance(entry, Mapping) or "username" not in entry or "password" not in entry:
             raise ConfigurationError(f"{path}: operator {operator!r} needs username and password")
         out[str(operator)] = Credential(
             str(entry["username"]), str(entry["password"]), str(entry.get("secret", ""))
         )
     return out
+
+
+def load_fix_values(path: Path) -> dict[str, str]:
+    """The ``fix_values`` entry of a secrets file: placeholder name (``ip-1``, or ``host/ip-1``
+    for one host) -> value."""
+    data = load_secret_yaml(path)
+    entry = data.get(FIX_VALUES_KEY, {}) if isinstance(data, Mapping) else {}
+    if not isinstance(entry, Mapping) or not all(isinstance(v, (str, int)) for v in entry.values()):
+        raise ConfigurationError(f"{path}: {FIX_VALUES_KEY} must map placeholder name -> value")
+    return {str(k): str(v) for k, v in entry.items()}
 
 
 def resolve(

@@ -61,6 +61,8 @@ class DeviceSpec:
     ``outputs`` maps an exact command (see :func:`normalize_command`) to its output text *without*
     pager prompts: the simulated device paginates by itself until the platform's paging-off
     command. ``think_time_s`` is the delay before each answer under ``FaultMode.SLOW_THINK``.
+    ``writable``: the device accepts its platform's configuration sessions (a read-only device
+    refuses them with the platform's error, as every lab device did before ``remediate apply``).
 
     Examples:
         >>> spec = DeviceSpec("olt1", "huawei_smartax", "MA5800-X7", "audit", "pw",
@@ -84,6 +86,7 @@ class DeviceSpec:
     fault: FaultMode = FaultMode.NONE
     think_time_s: float = 0.0
     fault_command: str | None = None
+    writable: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fault", FaultMode(self.fault))

@@ -13,7 +13,7 @@ import selectors
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -21,6 +21,7 @@ from typing import Any, Self, cast
 
 import paramiko
 
+from secaudit.lab.config import DeviceConfig
 from secaudit.lab.keys import known_hosts_line, load_or_create_key, sha256_fingerprint
 from secaudit.lab.model import DeviceSpec, FaultMode
 from secaudit.lab.shell import DeviceShell, Effect, Hangup, Pause
@@ -78,6 +79,7 @@ class _Device:
     spec: DeviceSpec
     key: Any  # paramiko.ECDSAKey: the pinned key, exported to known_hosts
     served_key: Any  # the key actually served (differs under changed_host_key)
+    config: DeviceConfig  # outputs and running configuration, shared by the device's sessions
     port: int = 0
     listener: socket.socket | None = None
 
@@ -101,7 +103,7 @@ class Lab:
             served = key
             if spec.fault is FaultMode.CHANGED_HOST_KEY:
                 served = load_or_create_key(key_dir / f"{spec.name}.rotated.key")
-            self._devices[spec.name] = _Device(spec, key, served)
+            self._devices[spec.name] = _Device(spec, key, served, DeviceConfig(spec))
         self._commands: dict[str, list[str]] = {name: [] for name in names}
         self._known_hosts: dict[str, Path] = {}
         self._lock = threading.Lock()
@@ -132,6 +134,10 @@ class Lab:
         """Every command line device ``name`` received at its prompt, in order."""
         with self._lock:
             return list(self._commands[name])
+
+    def outputs(self, name: str) -> Mapping[str, str]:
+        """Device ``name``'s current outputs (its running configuration as configured so far)."""
+        return self._devices[name].config.outputs
 
     def fingerprints(self, *, served: bool = False) -> dict[str, str]:
         """Device name -> ``SHA256:`` fingerprint of the pinned (or, with ``served``, served) key."""
@@ -257,7 +263,7 @@ class Lab:
             chan = self._wait_for_shell(transport, server)
             if chan is not None:
                 try:
-                    self._run_shell(dev.spec, chan)
+                    self._run_shell(dev, chan)
                 finally:
                     chan.close()
         except (paramiko.SSHException, OSError, EOFError) as exc:
@@ -277,8 +283,9 @@ class Lab:
                 return chan
         return None
 
-    def _run_shell(self, spec: DeviceSpec, chan: Any) -> None:
-        shell = DeviceShell(spec, record=lambda command: self._record(spec.name, command))
+    def _run_shell(self, dev: _Device, chan: Any) -> None:
+        spec = dev.spec
+        shell = DeviceShell(spec, record=lambda command: self._record(spec.name, command), device=dev.config)
         if not self._apply(chan, shell.start()):
             return
         chan.settimeout(_POLL_S)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
+from secaudit.lab.config import DeviceConfig, typed_line_ok
 from secaudit.lab.model import DeviceSpec, FaultMode, normalize_command
 from secaudit.lab.platforms import (
     CONFIG_COMMANDS,
@@ -49,6 +50,7 @@ class _State(Enum):
     PAGER = "pager"
     SMART = "smart"
     CONFIRM = "confirm"
+    UNCOMMITTED = "uncommitted"
     HUNG = "hung"
     CLOSED = "closed"
 
@@ -57,9 +59,12 @@ class DeviceShell:
     """CLI state machine of one SSH session on one simulated device.
 
     Order of handling for a command line: an injected command-level fault first, then the
-    platform's own commands (enable, paging off, logout, ...; configuration-mode commands are
-    refused), then ``outputs`` (SmartAX smart mode and the pager apply here), else the platform's
-    error text. Every command line is recorded; passwords and pager keys are not.
+    platform's own commands (enable, paging off, logout, entering configuration mode on a
+    writable device; refused on a read-only one), then setter lines (``ConfigSession.setters``),
+    then ``outputs`` (SmartAX smart mode and the pager apply here), else the platform's error
+    text. In configuration mode every line goes to :meth:`_config_line`: it changes the shared
+    :class:`~secaudit.lab.config.DeviceConfig` (at once, or at ``commit`` on a candidate platform).
+    Every command line is recorded; passwords and pager keys are not.
 
     Examples:
         >>> spec = DeviceSpec("r1", "huawei_vrp", "R1", "u", "p", {"display clock": "10:00"})
@@ -69,13 +74,22 @@ class DeviceShell:
         >>> sh.feed(b"display clock\\n")
         [b'display clock\\r\\n10:00\\r\\n<R1>']
         >>> sh.feed(b"system-view\\n")[0].decode().splitlines()
-        ['system-view', '    ^', "Error: Unrecognized command found at '^' position.", '<R1>']
+        ['system-view', '[R1]']
+        >>> sh.feed(b"ip <ip-1>\\n")[0].decode().splitlines()[1:]
+        ['    ^', "Error: Unrecognized command found at '^' position.", '[R1]']
+        >>> sh.feed(b"return\\n")
+        [b'return\\r\\n<R1>']
         >>> sh.feed(b"quit\\n")
         [b'quit\\r\\n', Hangup()]
     """
 
-    def __init__(self, spec: DeviceSpec, record: Callable[[str], None]) -> None:
+    def __init__(
+        self, spec: DeviceSpec, record: Callable[[str], None], device: DeviceConfig | None = None
+    ) -> None:
         self.spec = spec
+        self.device = device or DeviceConfig(spec)
+        self._views: list[tuple[int, str]] | None = None  # configuration mode: the section stack
+        self._candidate: list[tuple[tuple[str, ...], str]] = []
         self.profile: CliProfile = get_profile(spec.platform)
         self._record = record
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -97,6 +111,15 @@ class DeviceShell:
     @property
     def prompt(self) -> str:
         """The prompt for the current mode."""
+        session = self.device.session
+        if self._views is not None and session is not None:
+            path = tuple(text for _, text in self._views)
+            while path and not self.device.is_section(path):
+                path = path[:-1]
+            if path:
+                view = path[-1].split()[0]
+                return session.view_prompt.format(name=self.spec.hostname_prompt, view=view)
+            return session.prompt.format(name=self.spec.hostname_prompt)
         template = self.profile.enable_prompt if self._enabled else self.profile.user_prompt
         return (template or self.profile.user_prompt).format(name=self.spec.hostname_prompt)
 
@@ -173,6 +196,14 @@ class DeviceShell:
                 self._hangup()
             else:
                 self._prompt()
+        elif state is _State.UNCOMMITTED:
+            answer = line.strip().lower()
+            if answer in ("yes", "no"):
+                if answer == "yes":
+                    self.device.apply(self._candidate)
+                self._candidate = []
+                self._views = None
+            self._prompt()
         elif state is _State.SMART:
             extra = normalize_command(line)
             command = f"{self._pending_command} {extra}" if extra else self._pending_command
@@ -183,7 +214,10 @@ class DeviceShell:
                 self._prompt()
                 return
             self._record(command)
-            self._command(command)
+            if self._views is not None:
+                self._config_line(line, command)
+            else:
+                self._command(command)
 
     def _fault_hits(self, command: str) -> bool:
         target = self.spec.fault_command
@@ -221,18 +255,76 @@ class DeviceShell:
             self._paging = self._paging and self.spec.fault is FaultMode.PAGER_LEFT_ON
         elif p.smart_mode and low in ("smart", "undo smart"):
             self._smart = low == "smart"
+        elif self._enters_config(low):
+            self._views = []
         elif low in CONFIG_COMMANDS:
             self._lines_then_prompt(error_lines(p, self.prompt))
             return True
+        elif self.spec.writable and self._enabled_or_open() and self.device.set(low):
+            pass
         elif low not in p.accepted and low != p.enable_command:
             return False
         self._prompt()
         return True
 
+    # -- configuration mode ----------------------------------------------------------------------
+
+    def _enters_config(self, low: str) -> bool:
+        session = self.device.session
+        return (
+            self.spec.writable
+            and session is not None
+            and low in session.enter
+            and self._enabled_or_open()
+            and self.device.platform.config_command is not None
+        )
+
+    def _enabled_or_open(self) -> bool:
+        return self._enabled or self.profile.enable_command is None
+
+    def _config_line(self, raw: str, command: str) -> None:
+        """One line in configuration mode: leave, commit, or a configuration line."""
+        session = self.device.session
+        assert session is not None and self._views is not None  # noqa: S101 - set together
+        low = command.lower()
+        if low in session.exit or (low in session.leave and not self._views):
+            if self._candidate and session.uncommitted:
+                self._state = _State.UNCOMMITTED
+                self._emit(session.uncommitted)
+                return
+            self._views = None
+        elif low in session.leave:
+            self._views.pop()
+        elif low in session.leave_all:
+            self._views.clear()
+        elif session.commit is not None and low == session.commit:
+            self.device.apply(self._candidate)
+            self._candidate = []
+        elif low == "abort" and session.candidate:
+            self._candidate, self._views = [], None
+        elif (
+            not typed_line_ok(command)
+            or not self.device.knows(command)
+            or (self.spec.fault is FaultMode.COMMAND_REJECTED and self.spec.fault_command == command)
+        ):
+            self._lines_then_prompt(error_lines(self.profile, self.prompt))
+            return
+        else:
+            indent = len(raw) - len(raw.lstrip())
+            while self._views and self._views[-1][0] >= indent:
+                self._views.pop()
+            path = tuple(text for _, text in self._views)
+            if session.candidate:
+                self._candidate.append((path, command))
+            else:
+                self.device.apply([(path, command)])
+            self._views.append((indent, command))
+        self._prompt()
+
     def _answer(self, command: str) -> None:
         """Answer a command from ``outputs``, with the device's fault applied if it hits."""
         spec, p = self.spec, self.profile
-        text = spec.outputs.get(command)
+        text = self.device.output(command)
         if self._fault_hits(command):
             fault = spec.fault
             if fault is FaultMode.HANG_AFTER_LOGIN:

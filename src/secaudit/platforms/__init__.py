@@ -20,7 +20,15 @@ from secaudit.platforms import (
     zte_zxa10,
     zte_zxros,
 )
-from secaudit.platforms.base import CliProfile, LabProfile, PlatformSpec, RemediationRules
+from secaudit.platforms.base import (
+    CliProfile,
+    ConfigSession,
+    Derived,
+    LabProfile,
+    PlatformSpec,
+    RemediationRules,
+    Setter,
+)
 
 PLATFORMS: dict[Platform, PlatformSpec] = {
     spec.name: spec
@@ -69,9 +77,12 @@ def lab_platforms() -> tuple[PlatformSpec, ...]:
 __all__ = [
     "PLATFORMS",
     "CliProfile",
+    "ConfigSession",
+    "Derived",
     "LabProfile",
     "PlatformSpec",
     "RemediationRules",
+    "Setter",
     "get_platform",
     "lab_platforms",
 ]

@@ -77,6 +77,80 @@ class CliProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class Setter:
+    """A configuration line that changes what one display command shows (platforms whose
+    configuration is read through display commands, such as the ONT CLI).
+
+    ``line`` is a regex over the typed line; ``shown`` a regex over the output of ``command``
+    whose match becomes ``template`` formatted with the line's groups.
+    """
+
+    line: str
+    command: str
+    shown: str
+    template: str
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """A display output that follows the running configuration: while ``line`` is configured,
+    ``command`` shows ``present`` where it would otherwise show ``absent``."""
+
+    line: str
+    command: str
+    present: str
+    absent: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigSession:
+    """How an engineer configures the platform: what ``secaudit remediate apply`` sends through
+    netmiko, and how the device lab's configuration mode behaves (:mod:`secaudit.lab.config`).
+
+    * ``enter`` / ``exit``: the commands that enter and leave configuration mode (the first of
+      each is what ``apply`` uses); empty ``enter``: lines are typed at the privileged prompt.
+    * ``commit``: the command that applies the candidate configuration (``None``: lines apply
+      as typed); ``candidate``: lines wait for ``commit`` (XR) instead of applying at once.
+    * ``leave``: leaves the current view (at the top, leaves configuration mode); ``leave_all``:
+      back to the top of configuration mode (XR ``root``).
+    * ``negation``: the undo/no prefix; ``indent``: spaces per level in the displayed
+      configuration; ``separator``: the line the display puts before a new top-level block.
+    * ``prompt`` / ``view_prompt``: lab prompts over ``{name}`` and ``{view}`` (the first word
+      of the section's line).
+    * ``containers``: regex of display-only section headers (SmartAX ``[global-config]``) whose
+      lines are typed at the top level.
+    * ``single_value``: lab-only regexes (one per level, as ``RemediationRules``) of settings that
+      hold one value, on top of the remediation table's.
+    * ``uncommitted``: the question the lab asks when leaving with uncommitted changes.
+    * ``keywords``: command words the lab takes besides those its configuration already uses
+      (any other word gets the platform's error).
+    * ``enable``: enter privileged mode (netmiko ``enable()``) before configuring;
+      ``mode_marker``: what the prompt holds in configuration mode.
+    * ``setters`` / ``derived``: display outputs that follow configuration lines.
+    """
+
+    exit: tuple[str, ...]
+    negation: str
+    enter: tuple[str, ...] = ()
+    commit: str | None = None
+    candidate: bool = False
+    leave: tuple[str, ...] = ()
+    leave_all: tuple[str, ...] = ()
+    indent: int = 1
+    separator: str | None = None
+    prompt: str = ""
+    view_prompt: str = ""
+    containers: str | None = None
+    single_value: tuple[tuple[str, ...], ...] = ()
+    uncommitted: str = ""
+    keywords: tuple[str, ...] = ()
+    enable: bool = False
+    mode_marker: str = ")#"
+    setters: tuple[Setter, ...] = ()
+    derived: tuple[Derived, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class LabProfile:
     """How the embedded device lab simulates the platform.
 
@@ -102,8 +176,9 @@ class PlatformSpec:
     ``enable_before_commands``: the live collector enters privileged mode (netmiko ``enable()``)
     before the session set-up: the evidence commands need it, or the netmiko driver's disconnect
     from user mode is slow (ZTE: 10 s, ``docs/collection-notes.md`` §7.3).
-    ``remediation`` is the remediation driver's table (``None``: template fixes only) and ``lab``
-    the device lab's profile (``None``: the lab does not simulate the platform).
+    ``remediation`` is the remediation driver's table (``None``: template fixes only), ``lab``
+    the device lab's profile (``None``: the lab does not simulate the platform) and
+    ``config_session`` how configuration is entered (``None``: ``remediate apply`` cannot push).
     """
 
     name: Platform
@@ -125,3 +200,4 @@ class PlatformSpec:
     enable_before_commands: bool = False
     remediation: RemediationRules | None = None
     lab: LabProfile | None = None
+    config_session: ConfigSession | None = None

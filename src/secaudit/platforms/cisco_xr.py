@@ -3,7 +3,7 @@
 import re
 
 from secaudit.models.enums import Platform, Role
-from secaudit.platforms.base import CliProfile, LabProfile, PlatformSpec, RemediationRules
+from secaudit.platforms.base import CliProfile, ConfigSession, LabProfile, PlatformSpec, RemediationRules
 
 #: Settings the controls' remediation touches that hold one value (see ``RemediationRules``).
 SINGLE_VALUE_SETTINGS: tuple[tuple[str, ...], ...] = (
@@ -54,6 +54,21 @@ PLATFORM = PlatformSpec(
         exec_commands=re.compile(r"^(crypto key generate|show|clear|commit)\b"),
         keep_sections=re.compile(r"^(interface|line) "),
         single_value_settings=SINGLE_VALUE_SETTINGS,
+    ),
+    config_session=ConfigSession(
+        enter=("configure", "configure terminal"),
+        exit=("end",),
+        commit="commit",
+        candidate=True,
+        leave=("exit",),
+        leave_all=("root",),
+        negation="no ",
+        separator="!",
+        prompt="RP/0/RSP0/CPU0:{name}(config)#",
+        view_prompt="RP/0/RSP0/CPU0:{name}(config-{view})#",
+        uncommitted="Uncommitted changes found, commit them before exiting(yes/no/cancel)? [cancel]:",
+        single_value=((r"^(logging source-interface) \S+(?: vrf (\S+))?$",),),
+        keywords=("login",),
     ),
     lab=LabProfile(
         cli=CliProfile(

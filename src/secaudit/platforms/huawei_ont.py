@@ -1,7 +1,7 @@
 """Huawei ONT/HGW local CLI (HG8245, EG8145). Answers end with ``success!``."""
 
 from secaudit.models.enums import Platform, Role
-from secaudit.platforms.base import CliProfile, LabProfile, PlatformSpec
+from secaudit.platforms.base import CliProfile, ConfigSession, LabProfile, PlatformSpec, Setter
 
 PLATFORM = PlatformSpec(
     name=Platform.HUAWEI_ONT,
@@ -16,6 +16,20 @@ PLATFORM = PlatformSpec(
     config_end_marker=None,
     failure_markers=("ERROR::", "Error:", "Unknown command"),
     read_only_prefixes=("display ",),
+    # no configuration mode: settings are typed at the SU_WAP> prompt and shown by display commands
+    config_session=ConfigSession(
+        enable=True,
+        exit=(),
+        negation="undo ",
+        setters=(
+            Setter(
+                line=r"^timeout (\d+)$",
+                command="display timeout",
+                shown=r"timeout value = \d+ min",
+                template="timeout value = {0} min",
+            ),
+        ),
+    ),
     lab=LabProfile(
         cli=CliProfile(
             user_prompt="WAP>",

@@ -1,7 +1,7 @@
 """Huawei SmartAX MA5800 / MA5600T OLT (MMI-style CLI, sectioned configuration)."""
 
 from secaudit.models.enums import Platform, Role
-from secaudit.platforms.base import CliProfile, LabProfile, PlatformSpec
+from secaudit.platforms.base import CliProfile, ConfigSession, Derived, LabProfile, PlatformSpec
 
 PLATFORM = PlatformSpec(
     name=Platform.HUAWEI_SMARTAX,
@@ -20,6 +20,30 @@ PLATFORM = PlatformSpec(
     session_setup=("undo alarm output all",),
     pager_markers=("---- More", "--More--", "{ <cr>||<K> }"),
     read_only_prefixes=("display ",),
+    config_session=ConfigSession(
+        enable=True,
+        enter=("config",),
+        exit=("return",),
+        leave=("quit",),
+        negation="undo ",
+        separator="#",
+        prompt="{name}(config)#",
+        view_prompt="{name}(config-{view})#",
+        containers=r"^\[\S+\]$",
+        single_value=(
+            (r"^(sysman service \S+) (?:enable|disable)$",),
+            (r"^(ssh server (?:cipher|hmac|key-exchange|dh-exchange min-len))(?: |$)",),
+            (r"^(snmp-agent sys-info version)(?: |$)",),
+        ),
+        derived=(
+            Derived(
+                line="sysman service telnet enable",
+                command="display sysman service state",
+                present="  telnet                                            23             enable\n",
+                absent="  telnet                                            23             disable\n",
+            ),
+        ),
+    ),
     lab=LabProfile(
         cli=CliProfile(
             user_prompt="{name}>",

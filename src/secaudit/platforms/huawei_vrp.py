@@ -3,7 +3,14 @@
 import re
 
 from secaudit.models.enums import Platform, Role
-from secaudit.platforms.base import CliProfile, LabProfile, PlatformSpec, RemediationRules
+from secaudit.platforms.base import (
+    CliProfile,
+    ConfigSession,
+    Derived,
+    LabProfile,
+    PlatformSpec,
+    RemediationRules,
+)
 
 #: Settings the controls' remediation touches that hold one value (see ``RemediationRules``): on
 #: VRP ``user-password complexity-check`` also replaces a displayed ``undo user-password
@@ -74,6 +81,26 @@ PLATFORM = PlatformSpec(
         keep_sections=re.compile(r"^(interface|slot|user-interface) "),
         default_on=frozenset({"info-center enable", "user-security-policy enable"}),
         single_value_settings=SINGLE_VALUE_SETTINGS,
+    ),
+    config_session=ConfigSession(
+        mode_marker="]",
+        enter=("system-view", "sys"),
+        exit=("return",),
+        commit="commit",
+        leave=("quit",),
+        negation="undo ",
+        keywords=("ipv6",),
+        separator="#",
+        prompt="[{name}]",
+        view_prompt="[{name}-{view}]",
+        derived=(
+            Derived(
+                line="telnet server enable",
+                command="display telnet server status",
+                present=" TELNET IPv4 server                    : Enable",
+                absent=" TELNET IPv4 server                    : Disable",
+            ),
+        ),
     ),
     lab=LabProfile(
         cli=CliProfile(

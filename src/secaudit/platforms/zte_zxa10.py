@@ -1,7 +1,7 @@
 """ZTE ZXA10 C300/C600 OLT (driven through netmiko's zte_zxros driver; CLI differs from ZXROS)."""
 
 from secaudit.models.enums import Platform, Role
-from secaudit.platforms.base import CliProfile, LabProfile, PlatformSpec
+from secaudit.platforms.base import CliProfile, ConfigSession, LabProfile, PlatformSpec
 
 PLATFORM = PlatformSpec(
     name=Platform.ZTE_ZXA10,
@@ -18,6 +18,20 @@ PLATFORM = PlatformSpec(
     read_only_prefixes=("show ",),
     # the zte_zxros driver's disconnect from user mode costs 10 s (docs/collection-notes.md §7.3)
     enable_before_commands=True,
+    config_session=ConfigSession(
+        enable=True,
+        enter=("configure terminal", "config terminal", "conf t"),
+        exit=("end",),
+        leave=("exit",),
+        negation="no ",
+        indent=2,
+        prompt="{name}(config)#",
+        view_prompt="{name}(config-{view})#",
+        single_value=(
+            (r"^(line \S+ (?:idle|absolute)-timeout)(?: |$)",),
+            (r"^system-user$", r"^(user-authen-restriction|strong-password length|global-user-aging)(?: |$)"),
+        ),
+    ),
     lab=LabProfile(
         cli=CliProfile(
             user_prompt="{name}>",
