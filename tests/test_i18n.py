@@ -6,7 +6,7 @@ import re
 
 from babel.messages.pofile import read_po
 
-from secaudit.report.html import PHASE_TEXT, STATUS_TEXT, WAIVER_TEXT, translate
+from secaudit.report.html import VALUE_TEXTS, translate
 
 from conftest import TEMPLATES
 
@@ -20,7 +20,7 @@ def _msgids_in_templates() -> set[str]:
         found |= {
             m.encode().decode("unicode_escape") for m in LITERAL.findall(path.read_text(encoding="utf-8"))
         }
-    return found | set(STATUS_TEXT.values()) | set(PHASE_TEXT.values()) | set(WAIVER_TEXT.values())
+    return found.union(*(table.values() for table in VALUE_TEXTS))
 
 
 def test_every_template_text_is_translated() -> None:
