@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 from xml.sax.saxutils import escape
@@ -168,6 +168,8 @@ def trend_points(store: HistoryStore, operator: str | None = None, limit: int = 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _LEFT, _RIGHT, _TOP, _BOTTOM = 48, 16, 32, 44
 _LABEL_WIDTH = 36  # px one "MM-DD" tick label needs
+#: The chart's own labels: ``trend_svg(translate=...)`` translates these (the zh-CN catalogue has them).
+CHART_LABELS = ("score", "with waivers", "fails", "Score (%)", "Run start date (UTC)", "No runs recorded")
 _SCORE_COLOUR = "#1f5fa8"
 _WAIVED_COLOUR = "#8a8a8a"
 
@@ -220,9 +222,16 @@ def _paths(coords: Sequence[tuple[float, float] | None]) -> list[str]:
 
 
 def trend_svg(
-    points: Sequence[TrendPoint], width: int = 640, height: int = 200, title: str = "Compliance score"
+    points: Sequence[TrendPoint],
+    width: int = 640,
+    height: int = 200,
+    title: str = "Compliance score",
+    translate: Callable[[str], str] | None = None,
 ) -> str:
     """An inline SVG line chart of scores (0-100) per run: no scripts, styles or external assets.
+
+    ``translate`` turns the chart's English labels (legend, axes, "No runs recorded") into the
+    report's language (the report's gettext, see :data:`CHART_LABELS`); without it they stay English.
 
     One marker (``<circle>`` with a ``<title>`` tooltip) per run with a score; the solid line is
     the score, the dashed line the score with waivers. A run without a score keeps its slot on
@@ -232,6 +241,7 @@ def trend_svg(
     """
     if width < 200 or height < 120:
         raise HistoryError(f"trend chart too small: {width}x{height} (needs at least 200x120)")
+    tr = translate or str
     plot_w = width - _LEFT - _RIGHT
     plot_h = height - _TOP - _BOTTOM
     n = len(points)
@@ -257,10 +267,10 @@ def trend_svg(
     out += [
         f'<g aria-hidden="true"><line x1="{lx}" y1="14" x2="{lx + 18}" y2="14" stroke="{_SCORE_COLOUR}" '
         'stroke-width="2"/>',
-        f'<text x="{lx + 22}" y="18">score</text>',
+        f'<text x="{lx + 22}" y="18">{xml_text(tr("score"))}</text>',
         f'<line x1="{lx + 70}" y1="14" x2="{lx + 88}" y2="14" stroke="{_WAIVED_COLOUR}" stroke-width="1.5" '
         'stroke-dasharray="4 3"/>',
-        f'<text x="{lx + 92}" y="18">with waivers</text></g>',
+        f'<text x="{lx + 92}" y="18">{xml_text(tr("with waivers"))}</text></g>',
     ]
     # y axis: gridlines and labels every 25
     for value in range(0, 101, 25):
@@ -273,7 +283,8 @@ def trend_svg(
         )
     mid_y = _num(_TOP + plot_h / 2)
     out.append(
-        f'<text x="12" y="{mid_y}" text-anchor="middle" transform="rotate(-90 12 {mid_y})">Score (%)</text>'
+        f'<text x="12" y="{mid_y}" text-anchor="middle" transform="rotate(-90 12 {mid_y})">'
+        f"{xml_text(tr('Score (%)'))}</text>"
     )
     base_y = _num(_TOP + plot_h)
     out.append(
@@ -285,12 +296,12 @@ def trend_svg(
     )
     out.append(
         f'<text x="{_num(_LEFT + plot_w / 2)}" y="{height - 6}" text-anchor="middle">'
-        "Run start date (UTC)</text>"
+        f"{xml_text(tr('Run start date (UTC)'))}</text>"
     )
     if n == 0:
         out.append(
             f'<text x="{_num(_LEFT + plot_w / 2)}" y="{mid_y}" text-anchor="middle" fill="#666666">'
-            "No runs recorded</text>"
+            f"{xml_text(tr('No runs recorded'))}</text>"
         )
     else:
         every = max(1, math.ceil(n * _LABEL_WIDTH / plot_w))
@@ -319,8 +330,8 @@ def trend_svg(
             if p.score is None:
                 continue
             tip = (
-                f"{p.run_id} ({p.started_at:%Y-%m-%d %H:%M} UTC): score {p.score:.1f}, "
-                f"{_score_text(p.score_with_waivers)} with waivers, {p.fails} fails"
+                f"{p.run_id} ({p.started_at:%Y-%m-%d %H:%M} UTC): {tr('score')} {p.score:.1f}, "
+                f"{tr('with waivers')} {_score_text(p.score_with_waivers)}, {tr('fails')} {p.fails}"
             )
             out.append(
                 f'<circle cx="{_num(x_at(i))}" cy="{_num(y_at(p.score))}" r="3" fill="{_SCORE_COLOUR}">'

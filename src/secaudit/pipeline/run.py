@@ -14,7 +14,7 @@ import ipaddress
 import json
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +45,7 @@ from secaudit.pipeline.audit import RunConfig, exit_code, new_run_id, run_audit
 from secaudit.pipeline.publish import Provenance, city_extras, partial_dir, publish
 from secaudit.pipeline.selection import select
 from secaudit.progress import RunProgress
+from secaudit.report.html import translate
 from secaudit.resources import content_dir
 from secaudit.sign.suites import Signer, load_signer
 from secaudit.timing import StageTimes, process_cpu, timed
@@ -208,12 +209,15 @@ def _signers(request: AuditRequest) -> tuple[Signer, dict[str, Signer]]:
     return signer, per_operator
 
 
-def _record_history(result: RunResult, db: Path, progress: RunProgress) -> str:
-    """Record the run; returns the city trend chart (SVG). History problems never fail a run."""
+def _record_history(
+    result: RunResult, db: Path, progress: RunProgress, tr: Callable[[str], str] = str
+) -> str:
+    """Record the run; returns the city trend chart (SVG, labels through ``tr``). History problems
+    never fail a run."""
     try:
         store = HistoryStore(db)
         store.record(result)
-        return trend_svg(trend_points(store, limit=20), title="Compliance score / 合规得分")
+        return trend_svg(trend_points(store, limit=20), title=tr("Compliance score"), translate=tr)
     except SecauditError as exc:
         progress.warn(f"run history not updated: {exc}")
         return ""
@@ -290,7 +294,12 @@ def run(request: AuditRequest, collector: Collector | None = None) -> RunOutcome
         result = audit.result
         with timed(times, "report"):
             extras = city_extras(result, config.city_targets, kpis, coverage)
-            trend = _record_history(result, request.history_db or request.output / DEFAULT_DB_NAME, progress)
+            trend = _record_history(
+                result,
+                request.history_db or request.output / DEFAULT_DB_NAME,
+                progress,
+                translate(request.templates_dir, request.lang or "zh-CN"),
+            )
         run_dir = publish(
             result,
             partial,
