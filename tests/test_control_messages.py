@@ -34,7 +34,7 @@ def _every_rule(control: Control) -> Iterator[tuple[str, Rule]]:
                 yield f"{control.id} {platform.value}", rule
 
 
-def test_every_rule_message_is_in_both_languages(catalogue) -> None:  # type: ignore[no-untyped-def]
+def test_every_rule_message_and_expectation_is_in_both_languages(catalogue) -> None:  # type: ignore[no-untyped-def]
     problems = []
     count = 0
     for control in catalogue.controls:
@@ -48,6 +48,8 @@ def test_every_rule_message_is_in_both_languages(catalogue) -> None:  # type: ig
                 problems.append(f"{where}: message_zh of {rule.message!r} is not Chinese")
             if rule.expected_zh and not rule.expected:
                 problems.append(f"{where}: expected_zh without expected")
+            if rule.expected and not rule.expected_zh:
+                problems.append(f"{where}: no expected_zh for {rule.expected!r}")
     assert count > 600  # the whole catalogue was walked (639 rules when this test was written)
     assert not problems, "\n".join(problems[:40])
 
