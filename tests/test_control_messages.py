@@ -15,7 +15,7 @@ import pytest
 
 from secaudit.models.control import COMPOSITE, Control, Rule
 
-from fixtures import Case, discover, evaluate_dir
+from fixtures import Case, discover, evaluate_dir, target_for
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -54,6 +54,22 @@ def test_every_rule_message_and_expectation_is_in_both_languages(catalogue) -> N
     assert not problems, "\n".join(problems[:40])
 
 
+def test_every_manual_and_not_applicable_text_is_in_both_languages(catalogue) -> None:  # type: ignore[no-untyped-def]
+    problems = []
+    for control in catalogue.controls:
+        for platform, check in control.platforms.items():
+            where = f"{control.id} {platform.value}"
+            for english, chinese in (
+                (check.attest, check.attest_zh),
+                (check.not_applicable, check.not_applicable_zh),
+            ):
+                if english and not (chinese and CJK.search(chinese)):
+                    problems.append(f"{where}: no Chinese text for {english[:60]!r}")
+                if chinese and not english:
+                    problems.append(f"{where}: Chinese text without the English one")
+    assert not problems, "\n".join(problems[:40])
+
+
 def test_the_same_message_has_one_translation(catalogue) -> None:  # type: ignore[no-untyped-def]
     seen: dict[str, set[str]] = {}
     for control in catalogue.controls:
@@ -79,3 +95,24 @@ def test_a_failed_finding_reads_as_its_rules_in_chinese(case: Case, catalogue) -
     assert finding.message_zh != rest, "no failed rule's message_zh in the finding"
     assert not rest.strip("；"), (rest, finding.message_zh, finding.message)
     assert "line(s)" not in finding.message_zh and "re_search" not in finding.message_zh
+
+
+def test_manual_and_not_applicable_findings_read_in_chinese(catalogue) -> None:  # type: ignore[no-untyped-def]
+    from secaudit.evaluate.engine import evaluate_control
+    from secaudit.models.knobs import Knobs
+
+    seen = {"manual": 0, "not_applicable": 0}
+    for control in catalogue.controls:
+        for platform, check in control.platforms.items():
+            if check.evaluated:
+                continue
+            target = target_for(platform.value, control)
+            finding = evaluate_control(target, control, {}, Knobs())
+            assert finding is not None
+            if check.manual:
+                assert finding.message_zh == f"人工核查：{check.attest_zh}"
+                seen["manual"] += 1
+            else:
+                assert finding.message_zh.endswith(f"不适用：{check.not_applicable_zh}")
+                seen["not_applicable"] += 1
+    assert seen["manual"] > 50 and seen["not_applicable"] > 5
