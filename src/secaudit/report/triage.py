@@ -9,6 +9,7 @@ reports already share (they are read, never changed).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from secaudit.models.enums import SEVERITY_ORDER, Severity, Status
@@ -106,8 +107,12 @@ def evidence_href(host: str, evidence: Mapping[str, Any]) -> str | None:
         >>> evidence_href("olt-1", {"command": "display x", "sha256": EMPTY_SHA256}) is None
         True
     """
-    command = str(evidence.get("command", ""))
-    digest = str(evidence.get("sha256", ""))
-    if digest in ("", EMPTY_SHA256) or not evidence_slug(command):
+    if evidence.get("sha256") in (None, "", EMPTY_SHA256):
         return None
-    return evidence_uri(host, command)
+    return _href(host, str(evidence.get("command", "")))
+
+
+@lru_cache(maxsize=1 << 16)
+def _href(host: str, command: str) -> str | None:
+    # The same host and command recur in every finding of a host: each link is made once.
+    return evidence_uri(host, command) if evidence_slug(command) else None
