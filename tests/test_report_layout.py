@@ -192,3 +192,15 @@ def test_city_report_links_every_operator_report(demo_run_dir: Path) -> None:
         assert f'href="../{op}/report.html"' in city, op
     for link in set(re.findall(r'href="(\.\./[^"#]+)', city)):
         assert (demo_run_dir / "city" / link).resolve().is_file(), link
+
+
+@pytest.mark.parametrize("name", ["report.html", "report.md"])
+def test_zh_reports_carry_no_engine_english(demo_run_dir: Path, name: str) -> None:
+    # The demo's operators read zh-CN: findings are the controls' own Chinese text.
+    for page in demo_run_dir.glob(f"*/{name}"):
+        if page.parent.name == "city":
+            continue
+        text = page.read_text(encoding="utf-8")
+        assert '<html lang="zh-CN">' in text or name == "report.md"
+        for engine in ("line(s) match", "re_search=", "block(s)", "rule(s) passed", "manual check:"):
+            assert engine not in text, f"{page}: {engine!r}"
