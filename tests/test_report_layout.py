@@ -58,6 +58,7 @@ PROBE = """
       });
     out.filtered[(value || "all") + "_failures"] =
       document.querySelectorAll("#failures tbody tr:not([hidden])").length;
+    out.filtered[(value || "all") + "_count"] = Number(document.getElementById("failures-count").textContent);
   });
   var pre = document.createElement("pre");
   pre.id = "probe";
@@ -115,6 +116,8 @@ def test_operator_report_fits_1400px_and_filters(demo_run_dir: Path, operator: s
             assert h["open"] == (h["matching"] > 0), (value, h)
             assert h["rows"] == h["matching"], (value, h)
     assert out["filtered"]["pass_failures"] == 0  # no pass is a finding to act on
+    for value in ("pass", "fail", "all"):  # the heading counts what is left
+        assert out["filtered"][f"{value}_count"] == out["filtered"][f"{value}_failures"]
     assert out["filtered"]["fail_failures"] > 0
     assert any(h["hidden"] for h in out["filtered"]["fail"]) or all(
         h["matching"] for h in out["filtered"]["fail"]
