@@ -35,6 +35,9 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian chromium for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
 	  || echo "warning: chromium could not be installed; browser tests will be skipped"; }
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { echo "installing a CJK font so zh-CN screenshots show Chinese"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 \
+	  || echo "warning: no CJK font; zh-CN screenshots will show boxes"; }
 
 pytest: $(STAMP) chromium
 	$(BIN)/pytest

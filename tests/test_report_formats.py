@@ -348,7 +348,8 @@ def test_markdown_neutralises_html(name: str, rendered: dict[str, bytes]) -> Non
 def test_markdown_structure(rendered: dict[str, bytes]) -> None:
     md = rendered["report.md"].decode("utf-8")
     tokens = MarkdownIt("commonmark").enable("table").parse(md)
-    assert sum(t.type == "table_open" for t in tokens) == 5  # metadata, summary, health, two hosts
+    # metadata, summary, findings to act on, health, two hosts
+    assert sum(t.type == "table_open" for t in tokens) == 6
     fences = [t for t in tokens if t.type == "fence"]
     # The hostile observed lines survive verbatim inside their block.
     assert any(f"description {XSS} | ```` fenced" in t.content for t in fences)
@@ -356,7 +357,7 @@ def test_markdown_structure(rendered: dict[str, bytes]) -> None:
     # Every finding row stays a six-cell row even with '|' in device text.
     html = MarkdownIt("commonmark").enable("table").render(md)
     finding_rows = [r for r in re.findall(r"<tr>(.*?)</tr>", html, flags=re.S) if "<td>SEC-" in r]
-    assert len(finding_rows) == 10
+    assert len(finding_rows) == 10 + 6  # every finding in its host's table, plus the 6 to act on
     assert all(r.count("<td") == 6 for r in finding_rows)
     assert "Score with waivers" in md
     assert "CHG-0042" in md and "EXPIRED" in md
@@ -610,3 +611,54 @@ def test_html_report_keeps_device_strings_inert(result: RunResult, tmp_path: pat
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert html.count("<script>") == 1  # only the report's own filter script
+
+
+def test_markdown_opens_with_the_findings_to_act_on(rendered: dict[str, bytes]) -> None:
+    md = rendered["report.md"].decode("utf-8")
+    head, _, rest = md.partition("## Collection health")
+    assert rest and "## Device:" not in head, "the findings to act on come before health and hosts"
+    section = head.partition("## Findings to act on, most severe first (6)")[2]
+    rows = re.findall(r"^\| (\w+) \| (SEC-[A-Z]+-\d{3}) \| ([\w-]+) \| ([\w ]+) \|", section, flags=re.M)
+    assert [(sev, cid, host) for sev, cid, host, _ in rows] == [
+        ("critical", "SEC-MGMT-003", "olt-a"),
+        ("high", "SEC-MGMT-004", "olt-a"),
+        ("high", "SEC-LOG-001", "olt-b"),
+        ("medium", "SEC-MGMT-002", "olt-b"),
+        ("low", "SEC-NTP-001", "olt-b"),
+        ("low", "SEC-IAM-001", "olt-a"),
+    ]
+    # Within a host, what needs action comes first and passes last.
+    host_a = md.partition("## Device: olt-a")[2].partition("## Device:")[0]
+    order = re.findall(r"^\| (SEC-[A-Z]+-\d{3}) \|", host_a, flags=re.M)
+    assert order[0] == "SEC-MGMT-003" and order[-1] == "SEC-MGMT-001"
+
+
+def test_html_opens_with_failures_and_links_evidence(result: RunResult, tmp_path: pathlib.Path) -> None:
+    from secaudit.report.bundle import write_operator_bundle
+
+    run_evidence = tmp_path / "evidence" / "olt-a"
+    run_evidence.mkdir(parents=True)
+    (run_evidence / "display_current-configuration.txt").write_text("x\n", encoding="utf-8")
+    (run_evidence / "display_security_risk.txt").write_text("x\n", encoding="utf-8")
+    folder = write_operator_bundle(tmp_path, TEMPLATES, result, "telecom", lang="en")
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    failures = page.index('<section id="failures">')
+    assert failures < page.index("Collection health") < page.index('<details class="device"')
+    section = page[failures : page.index("</section>", failures)]
+    assert re.findall(r'data-control="(SEC-[A-Z]+-\d{3})" data-host="([\w-]+)"', section) == [
+        ("SEC-MGMT-003", "olt-a"),
+        ("SEC-MGMT-004", "olt-a"),
+        ("SEC-LOG-001", "olt-b"),
+        ("SEC-MGMT-002", "olt-b"),
+        ("SEC-NTP-001", "olt-b"),
+        ("SEC-IAM-001", "olt-a"),
+    ]
+    links = set(re.findall(r'<a href="(evidence/[^"]+)"', page))
+    assert links == {
+        "evidence/olt-a/display_current-configuration.txt",
+        "evidence/olt-a/display_security_risk.txt",
+        "evidence/olt-b/display_current-configuration.txt",
+    }
+    # Evidence without a stored file (truncated to nothing, not collected) is named, not linked.
+    assert "evidence/olt-b/display_security_risk.txt" not in page
+    assert "evidence/olt-b/display_ntp-service_status.txt" not in page

@@ -56,6 +56,7 @@ from secaudit.report.json_doc import dumps, findings_document, indented, iter_du
 from secaudit.report.junit import render_junit, xml_text
 from secaudit.report.markdown import _escape_text, markdown_chunks, md_codeblock, md_escape, render_markdown
 from secaudit.report.summary import host_sections
+from secaudit.report.triage import evidence_href, failures, in_triage_order
 from secaudit.sign.manifest import RESERVED, FileDigest, _digest, scan_files, verify_bundle
 
 from conftest import TEMPLATES
@@ -400,8 +401,10 @@ def test_html_report_is_jinja_on_fresh_dumps(result: RunResult, operator: str) -
         "run": doc["run"],
         "operator": result.operators[operator].model_dump(mode="json"),
         "summary": doc["summary"],
-        "hosts": host_sections(report.targets, report.findings),
+        "hosts": (hosts := in_triage_order(host_sections(report.targets, report.findings))),
+        "failures": failures(hosts),
         "collection": doc["collection"],
+        "evidence_href": evidence_href,
     }
     expected = (
         _reference_env(report.lang, autoescape=True).get_template("html/report.html.j2").render(context)
@@ -418,7 +421,7 @@ def test_markdown_report_is_jinja_on_fresh_dumps(result: RunResult, lang: str) -
     )
     doc = findings_document(result, "telecom", findings)
     targets = sorted((t for t in result.targets if t.operator == "telecom"), key=lambda t: t.name)
-    hosts = host_sections(targets, findings)
+    hosts = in_triage_order(host_sections(targets, findings))
     context = {
         "lang": lang,
         **I18N_CONTEXT,
@@ -427,7 +430,9 @@ def test_markdown_report_is_jinja_on_fresh_dumps(result: RunResult, lang: str) -
         "summary": doc["summary"],
         "compliant_hosts": sum(h["compliant"] for h in hosts),
         "collection": sorted(doc["collection"], key=lambda c: (c["host"], c["state"], c["detail"])),
+        "failures": failures(hosts),
         "hosts": hosts,
+        "evidence_href": evidence_href,
         "detailed_statuses": ["fail", "warn", "error"],
     }
     expected = _reference_env(lang, autoescape=False).get_template("markdown/report.md.j2").render(context)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 from secaudit.evaluate.matching import find, lineage_text
@@ -55,18 +55,22 @@ def combine(outcomes: list[Outcome]) -> Outcome:
         <Status.ERROR: 'error'>
     """
     if not outcomes:
-        return Outcome(Status.ERROR, "no rule was evaluated")
+        return Outcome(Status.ERROR, "no rule was evaluated", message_zh="没有评估任何规则")
     for status in (Status.FAIL, Status.ERROR, Status.NOT_COLLECTED, Status.WARN):
         hits = [o for o in outcomes if o.status is status]
         if hits:
             others = [
                 o for o in outcomes if o.status in (Status.ERROR, Status.NOT_COLLECTED) and o not in hits
             ]
-            message = "; ".join(dict.fromkeys(o.message for o in (*hits, *others)))
+            shown = (*hits, *others)
+            message = "; ".join(dict.fromkeys(o.message for o in shown))
+            message_zh = "；".join(dict.fromkeys(o.message_zh or o.message for o in shown))
             observed = tuple(dict.fromkeys(line for o in hits for line in o.observed))
-            return Outcome(status, message, observed)
+            return Outcome(status, message, observed, message_zh)
     observed = tuple(dict.fromkeys(line for o in outcomes for line in o.observed))
-    return Outcome(Status.PASS, f"all {len(outcomes)} rule(s) passed", observed)
+    return Outcome(
+        Status.PASS, f"all {len(outcomes)} rule(s) passed", observed, f"全部 {len(outcomes)} 条规则通过"
+    )
 
 
 def _misplaced(rule: Rule, ev: Mapping[str, ParsedEvidence]) -> list[str]:
@@ -104,7 +108,11 @@ def _applicability(check: PlatformCheck, ev: Mapping[str, ParsedEvidence], knobs
         if outcome.status is Status.ERROR and _seen_applying(rule, ev):
             continue  # the line that makes the control apply was seen in truncated/paged evidence
         if outcome.status in (Status.ERROR, Status.NOT_COLLECTED):
-            return Outcome(outcome.status, f"applicability could not be decided: {outcome.message}")
+            return Outcome(
+                outcome.status,
+                f"applicability could not be decided: {outcome.message}",
+                message_zh=f"无法判定是否适用：{outcome.message_zh or outcome.message}",
+            )
         if outcome.status is not Status.PASS:
             stray = _misplaced(rule, ev)
             if stray:
@@ -113,8 +121,14 @@ def _applicability(check: PlatformCheck, ev: Mapping[str, ParsedEvidence], knobs
                     f"applicability could not be decided: {len(stray)} line(s) that would make the control "
                     "apply sit at an unexpected depth, so the configuration's layout was not understood",
                     tuple(redact_line(line) for line in stray[:20]),
+                    f"无法判定是否适用：{len(stray)} 行本应使控制项适用的配置出现在意外的层级，"
+                    "未能理解该配置的结构",
                 )
-            return Outcome(Status.NOT_APPLICABLE, f"not applicable: {rule.message}")
+            return Outcome(
+                Status.NOT_APPLICABLE,
+                f"not applicable: {rule.message}",
+                message_zh=f"不适用：{rule.message_zh or rule.message}",
+            )
     return None
 
 
@@ -126,19 +140,43 @@ def screen(check: PlatformCheck, ev: Mapping[str, ParsedEvidence], knobs: Knobs)
         <Status.MANUAL: 'manual'>
     """
     attest = f"manual check: {check.attest}"
+    attest_zh = f"人工核查：{check.attest_zh or check.attest}"
     outcomes = [evaluate_rule(rule, ev, knobs) for rule in check.screens]
     proven = [o for o in outcomes if o.status in (Status.FAIL, Status.WARN)]
     if proven:
         return combine(proven)
-    undecided = [o.message for o in outcomes if o.status in (Status.ERROR, Status.NOT_COLLECTED)]
-    if undecided:
+    bad = [o for o in outcomes if o.status in (Status.ERROR, Status.NOT_COLLECTED)]
+    if bad:
+        undecided = "; ".join(o.message for o in bad)
+        undecided_zh = "；".join(o.message_zh or o.message for o in bad)
         return Outcome(
-            Status.MANUAL, f"{attest} (the evidence could not be screened: {'; '.join(undecided)})"
+            Status.MANUAL,
+            f"{attest} (the evidence could not be screened: {undecided})",
+            message_zh=f"{attest_zh}（证据无法筛查：{undecided_zh}）",
         )
     if outcomes:
         observed = tuple(dict.fromkeys(line for o in outcomes for line in o.observed))
-        return Outcome(Status.MANUAL, f"{attest} (the evidence shows nothing against it)", observed)
-    return Outcome(Status.MANUAL, attest)
+        return Outcome(
+            Status.MANUAL,
+            f"{attest} (the evidence shows nothing against it)",
+            observed,
+            f"{attest_zh}（证据中未见反例）",
+        )
+    return Outcome(Status.MANUAL, attest, message_zh=attest_zh)
+
+
+def expectations(rules: Sequence[Rule]) -> tuple[str, str]:
+    """What the rules expect, in English and in Chinese (a rule's own text, else its message).
+
+    Examples:
+        >>> from secaudit.models.control import RowCount
+        >>> r = RowCount(op="row_count", evidence="e", min=1, message="no rows", message_zh="没有行")
+        >>> expectations([r, r.model_copy(update={"expected": "1 row", "expected_zh": "1 行"})])
+        ('no rows; 1 row', '没有行；1 行')
+    """
+    english = "; ".join(r.expected or r.message for r in rules)
+    chinese = "；".join(r.expected_zh or r.message_zh or r.expected or r.message for r in rules)
+    return english, chinese
 
 
 def evaluate_control(
@@ -153,7 +191,7 @@ def evaluate_control(
     check = control.platforms.get(target.platform)
     refs: tuple[EvidenceRef, ...] = ()
     remediation: tuple[str, ...] = ()
-    expected = ""
+    expected = expected_zh = ""
     if check is not None and check.evaluated:
         refs = tuple(
             evidence_ref(p.evidence.command, p.evidence.sha256, p.state, p.template)
@@ -166,16 +204,20 @@ def evaluate_control(
             Status.MANUAL,
             f"secaudit has no automated check of this control for platform {target.platform.value}; "
             "assess it manually",
+            message_zh=f"secaudit 没有该控制项在 {target.platform.value} 平台上的自动检查，请人工评估",
         )
     elif check.not_applicable is not None:
+        why_zh = check.not_applicable_zh or check.not_applicable
         outcome = Outcome(
-            Status.NOT_APPLICABLE, f"not applicable on {target.platform.value}: {check.not_applicable}"
+            Status.NOT_APPLICABLE,
+            f"not applicable on {target.platform.value}: {check.not_applicable}",
+            message_zh=f"在 {target.platform.value} 上不适用：{why_zh}",
         )
     elif check.manual:
         outcome = screen(check, evidence, knobs)
-        expected = "; ".join(r.expected or r.message for r in check.screens)
+        expected, expected_zh = expectations(check.screens)
     else:
-        expected = "; ".join(r.expected or r.message for r in check.rules)
+        expected, expected_zh = expectations(check.rules)
         gate = _applicability(check, evidence, knobs)
         outcome = gate or combine([evaluate_rule(rule, evidence, knobs) for rule in check.rules])
     if outcome.status in (Status.PASS, Status.NOT_APPLICABLE, Status.MANUAL):
@@ -194,9 +236,11 @@ def evaluate_control(
         severity=control.severity,
         status=outcome.status,
         message=outcome.message,
+        message_zh=outcome.message_zh or outcome.message,
         observed=outcome.observed,
         observed_digest=observed_digest(outcome.observed),
         expected=expected,
+        expected_zh=expected_zh,
         remediation=remediation,
         evidence=refs,
     )

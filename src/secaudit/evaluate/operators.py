@@ -71,7 +71,46 @@ def _observed(nodes: list[Any], limit: int = 20) -> tuple[str, ...]:
 
 def _fail(rule: RuleBase, detail: str, observed: tuple[str, ...] = ()) -> Outcome:
     status = on_fail_status(rule.on_fail)
-    return Outcome(status, f"{rule.message} ({detail})" if detail else rule.message, observed)
+    message = f"{rule.message} ({detail})" if detail else rule.message
+    return Outcome(status, message, observed, rule.message_zh or "")
+
+
+#: Evidence states as a Chinese reader sees them in a finding.
+EVIDENCE_STATE_ZH = {
+    EvidenceState.OK: "正常",
+    EvidenceState.MISSING: "缺失",
+    EvidenceState.EMPTY: "为空",
+    EvidenceState.TRUNCATED: "不完整（被截断）",
+    EvidenceState.PAGED: "含分页提示（未关闭分页）",
+    EvidenceState.DEVICE_ERROR: "被设备拒绝",
+    EvidenceState.PARSE_ERROR: "无法解析",
+    EvidenceState.COLLECT_ERROR: "采集失败",
+    EvidenceState.NOT_COLLECTED: "未采集",
+}
+
+
+def with_zh(outcome: Outcome, rule: Rule) -> Outcome:
+    """``outcome`` with its Chinese text: the rule's ``message_zh`` for a failure it stands for.
+
+    An outcome that already has Chinese text, a pass (the control's combined text replaces it),
+    or a rule without ``message_zh`` is returned as is. An ``error`` the operator raised itself
+    (unreadable value, too few rows) keeps the English detail after a Chinese lead.
+
+    Examples:
+        >>> from secaudit.models.control import RowCount
+        >>> rule = RowCount(op="row_count", evidence="e", min=1, message="x", message_zh="没有行")
+        >>> with_zh(Outcome(Status.FAIL, "x (0 row(s))"), rule).message_zh
+        '没有行'
+        >>> with_zh(Outcome(Status.ERROR, "no version string found"), rule).message_zh
+        '证据无法用于判定（no version string found）'
+    """
+    if outcome.message_zh or outcome.status is Status.PASS:
+        return outcome
+    if outcome.message.startswith(rule.message) and rule.message_zh:
+        return outcome._replace(message_zh=rule.message_zh)
+    if outcome.status is Status.ERROR:
+        return outcome._replace(message_zh=f"证据无法用于判定（{outcome.message}）")
+    return outcome
 
 
 def _bound(literal: float | None, knob: str | None, knobs: Knobs) -> float | None:
@@ -88,15 +127,26 @@ def evidence_gate(parsed: ParsedEvidence | None, evidence_id: str) -> Outcome | 
         <Status.ERROR: 'error'>
     """
     if parsed is None:
-        return Outcome(Status.ERROR, f"evidence {evidence_id!r} was not provided to the evaluator")
+        return Outcome(
+            Status.ERROR,
+            f"evidence {evidence_id!r} was not provided to the evaluator",
+            message_zh=f"评估时缺少证据“{evidence_id}”",
+        )
     if parsed.state is EvidenceState.OK:
         return None
     cmd = parsed.evidence.command
     if parsed.state is EvidenceState.NOT_COLLECTED:
         return Outcome(
-            Status.NOT_COLLECTED, f"'{cmd}' was not collected: {parsed.detail or 'not in this run'}"
+            Status.NOT_COLLECTED,
+            f"'{cmd}' was not collected: {parsed.detail or 'not in this run'}",
+            message_zh=f"未采集“{cmd}”" + (f"（{parsed.detail}）" if parsed.detail else "（本次未采集）"),
         )
-    return Outcome(Status.ERROR, f"'{cmd}' evidence is {parsed.state.value}: {parsed.detail}")
+    return Outcome(
+        Status.ERROR,
+        f"'{cmd}' evidence is {parsed.state.value}: {parsed.detail}",
+        message_zh=f"“{cmd}”的证据{EVIDENCE_STATE_ZH[parsed.state]}，无法判定"
+        + (f"（{parsed.detail}）" if parsed.detail else ""),
+    )
 
 
 def _tree(parsed: ParsedEvidence, eid: str) -> Any:
@@ -194,7 +244,11 @@ def _config_number(rule: ConfigNumber, ev: Evidence, knobs: Knobs) -> Outcome:
         if rule.if_missing == "pass":
             return Outcome(Status.PASS, f"no line matches {_path_text(rule.path)} (allowed by the control)")
         status = Status.WARN if rule.if_missing == "warn" else Status.FAIL
-        return Outcome(status, f"{rule.message} (no line matches {_path_text(rule.path)}; {expected})")
+        return Outcome(
+            status,
+            f"{rule.message} (no line matches {_path_text(rule.path)}; {expected})",
+            message_zh=rule.message_zh or "",
+        )
     bad: list[Any] = []
     unreadable: list[Any] = []
     for node in nodes:
@@ -364,6 +418,7 @@ def _seen_in_damaged(rule: Rule, ev: Evidence, knobs: Knobs) -> Outcome | None:
         f"{seen.message}; seen in {parsed.state.value} evidence, so the rest of the configuration was "
         f"not judged ({parsed.detail})",
         seen.observed,
+        f"{rule.message_zh or seen.message}；该行见于{EVIDENCE_STATE_ZH[parsed.state]}的证据，其余配置未判定",
     )
 
 
@@ -389,11 +444,15 @@ def evaluate_rule(rule: Rule, ev: Evidence, knobs: Knobs) -> Outcome:
                 return hit
         observed = tuple(line for o in outcomes for line in o.observed)
         status = on_fail_status(rule.on_fail)
-        return Outcome(status, rule.message, observed)
+        return Outcome(status, rule.message, observed, rule.message_zh or "")
     gate = evidence_gate(ev.get(rule.evidence), rule.evidence)
     if gate is not None:
         return _seen_in_damaged(rule, ev, knobs) or gate
     try:
-        return _OPS[rule.op](rule, ev, knobs)
+        return with_zh(_OPS[rule.op](rule, ev, knobs), rule)
     except (KeyError, TypeError, ValueError, re.error) as exc:
-        return Outcome(Status.ERROR, f"rule {rule.op} could not be evaluated: {exc}")
+        return Outcome(
+            Status.ERROR,
+            f"rule {rule.op} could not be evaluated: {exc}",
+            message_zh=f"规则 {rule.op} 无法评估（{exc}）",
+        )

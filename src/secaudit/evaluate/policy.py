@@ -66,6 +66,7 @@ def apply_tailoring(finding: Finding, tailoring: Tailoring | None) -> Finding:
         update.update(
             status=Status.NOT_APPLICABLE,
             message=f"disabled by {tailoring.operator} tailoring: {reason}",
+            message_zh=f"已由 {tailoring.operator} 的裁剪配置停用：{reason}",
             remediation=(),
         )
     return finding.model_copy(update=update) if update else finding

@@ -71,7 +71,9 @@ class RuleBase(Frozen):
     evidence: str
     on_fail: OnFail = "fail"
     message: str = Field(min_length=1, description="what a failure means, shown in the finding")
+    message_zh: str | None = Field(default=None, min_length=1, description="``message`` in Chinese")
     expected: str | None = None
+    expected_zh: str | None = Field(default=None, min_length=1, description="``expected`` in Chinese")
 
 
 class ConfigPresent(RuleBase):
@@ -239,7 +241,9 @@ class AnyOf(Frozen):
     rules: tuple[Rule, ...] = Field(min_length=2)
     on_fail: OnFail = "fail"
     message: str = Field(min_length=1)
+    message_zh: str | None = Field(default=None, min_length=1)
     expected: str | None = None
+    expected_zh: str | None = Field(default=None, min_length=1)
 
 
 class Fallback(Frozen):
@@ -254,7 +258,9 @@ class Fallback(Frozen):
     op: Literal["fallback"]
     rules: tuple[Rule, ...] = Field(min_length=2)
     message: str = Field(min_length=1)
+    message_zh: str | None = Field(default=None, min_length=1)
     expected: str | None = None
+    expected_zh: str | None = Field(default=None, min_length=1)
 
 
 Rule = Annotated[
@@ -300,8 +306,12 @@ class PlatformCheck(Frozen):
 
     manual: bool = False
     attest: str | None = Field(default=None, description="what a human must attest (manual checks)")
+    attest_zh: str | None = Field(default=None, min_length=1, description="``attest`` in Chinese")
     not_applicable: str | None = Field(
         default=None, description="why the control does not apply on this platform (e.g. L2-only OLT)"
+    )
+    not_applicable_zh: str | None = Field(
+        default=None, min_length=1, description="``not_applicable`` in Chinese"
     )
     evidence: tuple[EvidenceSpec, ...] = ()
     applies_when: tuple[Rule, ...] = Field(

@@ -75,9 +75,11 @@ class Finding(Frozen):
     waiver: WaiverRef | None = None
     attestation: AttestationRef | None = None
     message: str
+    message_zh: str = Field(default="", description="the message for a Chinese reader (control content)")
     observed: tuple[str, ...] = ()
     observed_digest: str = Field(default="", description="SHA-256 of the observed lines; pins waivers")
     expected: str = ""
+    expected_zh: str = Field(default="", description="the expectation for a Chinese reader")
     remediation: tuple[str, ...] = ()
     evidence: tuple[EvidenceRef, ...] = ()
 

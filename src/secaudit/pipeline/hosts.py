@@ -119,7 +119,12 @@ def host_key_finding(host: HostEvidence) -> Finding:
             f"the device presented a different SSH host key than the one enrolled: {host.detail}; treat as a "
             "possible interception or an unrecorded device replacement; verify out of band, then re-enrol"
         ),
+        message_zh=(
+            f"设备出示的 SSH 主机密钥与登记的不一致：{host.detail}；应视为可能的中间人攻击或未登记的"
+            "设备更换；请通过带外方式核实后重新登记"
+        ),
         expected="the host key enrolled with `secaudit hostkeys scan`",
+        expected_zh="与 `secaudit hostkeys scan` 登记的主机密钥一致",
         remediation=(
             "verify the device fingerprint on the console",
             "secaudit hostkeys scan --host <host> --replace",

@@ -14,7 +14,7 @@ import ipaddress
 import json
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from secaudit.evaluate.loader import (
     load_waivers,
 )
 from secaudit.history import DEFAULT_DB_NAME, HistoryStore, fleet_label, trend_points, trend_svg
+from secaudit.history.trend import CHART_LABELS
 from secaudit.inventory import LoadedInventory, TargetFilter, load_inventory
 from secaudit.models.enums import Environment, EvidenceSource
 from secaudit.models.evidence import HostEvidence
@@ -45,6 +46,7 @@ from secaudit.pipeline.audit import RunConfig, exit_code, new_run_id, run_audit
 from secaudit.pipeline.publish import Provenance, city_extras, partial_dir, publish
 from secaudit.pipeline.selection import select
 from secaudit.progress import RunProgress
+from secaudit.report.html import translate
 from secaudit.resources import content_dir
 from secaudit.sign.suites import Signer, load_signer, with_cms_cosigner
 from secaudit.timing import StageTimes, process_cpu, timed
@@ -222,9 +224,15 @@ def _operator_label(result: RunResult, op: str) -> str:
     return " / ".join(names) or op
 
 
-def _record_history(result: RunResult, db: Path, progress: RunProgress, fleet: str | None) -> str:
+def _record_history(
+    result: RunResult,
+    db: Path,
+    progress: RunProgress,
+    fleet: str | None,
+    tr: Callable[[str], str] = str,
+) -> str:
     """Record the run; returns the trend chart (SVG) of its fleet: the city line and one line per
-    operator. History problems never fail a run."""
+    operator, its labels through ``tr``. History problems never fail a run."""
     try:
         store = HistoryStore(db)
         row = store.record(result, fleet=fleet)
@@ -234,8 +242,9 @@ def _record_history(result: RunResult, db: Path, progress: RunProgress, fleet: s
         }
         return trend_svg(
             trend_points(store, limit=20, fleet=row.fleet),
-            title=f"Compliance score / 合规得分 — {fleet_label(row.fleet)}",
+            title=f"{tr('Compliance score')} — {fleet_label(row.fleet)}",
             operators=operators,
+            labels={label: tr(label) for label in CHART_LABELS},
         )
     except SecauditError as exc:
         progress.warn(f"run history not updated: {exc}")
@@ -314,7 +323,11 @@ def run(request: AuditRequest, collector: Collector | None = None) -> RunOutcome
         with timed(times, "report"):
             extras = city_extras(result, config.city_targets, kpis, coverage)
             trend = _record_history(
-                result, request.history_db or request.output / DEFAULT_DB_NAME, progress, request.fleet
+                result,
+                request.history_db or request.output / DEFAULT_DB_NAME,
+                progress,
+                request.fleet,
+                translate(request.templates_dir, request.lang or "zh-CN"),
             )
         run_dir = publish(
             result,

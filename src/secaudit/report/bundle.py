@@ -16,7 +16,7 @@ from typing import Any
 from markupsafe import Markup
 
 from secaudit.inventory import operators_of
-from secaudit.models.enums import Phase, Severity, Status
+from secaudit.models.enums import CollectionState, Phase, Severity, Status
 from secaudit.models.finding import RunResult
 from secaudit.report.base import OperatorReport, format_chunks
 from secaudit.report.formats import report_formats
@@ -127,6 +127,11 @@ def write_city_bundle(
                 "collection": dict(
                     Counter(r.state.value for r in result.collection if r.operator == op).most_common()
                 ),
+                "not_collected_hosts": [
+                    {"host": r.host, "state": r.state.value, "detail": r.detail}
+                    for r in sorted(result.collection, key=lambda r: r.host)
+                    if r.operator == op and r.state is not CollectionState.OK
+                ],
             }
         )
     run = result.run.model_dump(mode="json")
@@ -147,6 +152,7 @@ def write_city_bundle(
         "lang": lang,
         "run": run,
         "operators": rows,
+        "operator_info": {op: info.model_dump(mode="json") for op, info in result.operators.items()},
         "statuses": [s.value for s in Status],
         "top_failing": top,
         "targets": extras.targets,

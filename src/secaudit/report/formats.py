@@ -25,6 +25,7 @@ from secaudit.report.junit import junit_chunks
 from secaudit.report.markdown import markdown_chunks, markdown_template
 from secaudit.report.sarif import sarif_chunks
 from secaudit.report.summary import host_sections
+from secaudit.report.triage import evidence_href, failures, in_triage_order
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +60,16 @@ HTML_TEMPLATE = "html/report.html.j2"
 
 def _html(report: OperatorReport) -> Iterator[bytes]:
     doc = report.document
+    hosts = in_triage_order(host_sections(report.targets, report.findings, report.row))
     context = {
         "lang": report.lang,
         "run": doc["run"],
         "operator": report.result.operators[report.operator].model_dump(mode="json"),
         "summary": doc["summary"],
-        "hosts": host_sections(report.targets, report.findings, report.row),
+        "failures": failures(hosts),
+        "hosts": hosts,
         "collection": doc["collection"],
+        "evidence_href": evidence_href,
     }
     return render_chunks(report.templates_dir, HTML_TEMPLATE, context)
 

@@ -49,11 +49,57 @@ WAIVER_TEXT = {
     "expired": "EXPIRED — not waived",
     "lapsed": "LAPSED: configuration changed — not waived",
 }
+SEVERITY_TEXT = {"critical": "critical", "high": "high", "medium": "medium", "low": "low", "info": "info"}
+ROLE_TEXT = {"olt": "OLT", "gateway": "home gateway", "edge5g": "5G edge"}
+SOURCE_TEXT = {"live": "live collection", "offline": "offline evidence"}
+#: Collection states (a state this table does not know yet is shown as its value).
+COLLECTION_TEXT = {
+    "ok": "collected",
+    "auth_failed": "authentication failed",
+    "unreachable": "unreachable",
+    "host_key_unknown": "host key unknown",
+    "host_key_changed": "host key changed",
+    "timeout": "timeout",
+    "disconnected": "disconnected",
+    "empty": "empty output",
+    "command_rejected": "command rejected",
+    "output_truncated": "output truncated",
+    "paging_not_disabled": "paging not disabled",
+    "evidence_missing": "evidence missing",
+    "collector_failed": "collector failed",
+}
+EVIDENCE_TEXT = {
+    "ok": "ok",
+    "missing": "missing",
+    "empty": "empty",
+    "truncated": "truncated",
+    "paged": "paged",
+    "device_error": "device error",
+    "parse_error": "parse error",
+    "collect_error": "collection error",
+    "not_collected": "not collected",
+}
 I18N_CONTEXT: dict[str, Any] = {
     "STATUS_TEXT": STATUS_TEXT,
     "PHASE_TEXT": PHASE_TEXT,
     "WAIVER_TEXT": WAIVER_TEXT,
+    "SEVERITY_TEXT": SEVERITY_TEXT,
+    "ROLE_TEXT": ROLE_TEXT,
+    "SOURCE_TEXT": SOURCE_TEXT,
+    "COLLECTION_TEXT": COLLECTION_TEXT,
+    "EVIDENCE_TEXT": EVIDENCE_TEXT,
 }
+#: Every table of value texts the templates translate (the i18n test covers them all).
+VALUE_TEXTS = (
+    STATUS_TEXT,
+    PHASE_TEXT,
+    WAIVER_TEXT,
+    SEVERITY_TEXT,
+    ROLE_TEXT,
+    SOURCE_TEXT,
+    COLLECTION_TEXT,
+    EVIDENCE_TEXT,
+)
 
 
 def _check(lang: str) -> str | None:

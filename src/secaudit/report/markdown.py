@@ -23,6 +23,7 @@ from secaudit.models.finding import RunResult
 from secaudit.report.base import OperatorReport, operator_report
 from secaudit.report.html import I18N_CONTEXT, ReportEnvironment, install_i18n, stream
 from secaudit.report.summary import host_sections
+from secaudit.report.triage import evidence_href, failures, in_triage_order
 
 TEMPLATE = "markdown/report.md.j2"
 
@@ -119,10 +120,13 @@ def markdown_template(templates_dir: Path, lang: str) -> Template:
 
 
 def _context(report: OperatorReport) -> dict[str, Any]:
-    """The template context: run, operator, summary, collection and per-host findings (sorted)."""
+    """The template context: run, operator, summary, what needs action, collection and per-host findings.
+
+    Hosts are sorted by name; each host's findings are in triage order (action first, passes last).
+    """
     doc = report.document
     targets = sorted(report.targets, key=lambda t: t.name)
-    hosts = host_sections(targets, report.sorted_findings, report.row)
+    hosts = in_triage_order(host_sections(targets, report.sorted_findings, report.row))
     return {
         "lang": report.lang,
         **I18N_CONTEXT,
@@ -131,7 +135,9 @@ def _context(report: OperatorReport) -> dict[str, Any]:
         "summary": doc["summary"],
         "compliant_hosts": sum(h["compliant"] for h in hosts),
         "collection": sorted(doc["collection"], key=lambda c: (c["host"], c["state"], c["detail"])),
+        "failures": failures(hosts),
         "hosts": hosts,
+        "evidence_href": evidence_href,
         "detailed_statuses": ["fail", "warn", "error"],
     }
 
