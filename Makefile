@@ -8,7 +8,7 @@ KEYDIR := .secaudit/keys
 DEMO_OUT := reports
 LAB_DIR ?= /tmp/secaudit-lab-$(shell id -u)
 
-.PHONY: demo demo-offline bench test lint typecheck pytest venv clean chromium realworld realworld-fetch
+.PHONY: demo demo-offline bench bench-fleet test lint typecheck pytest venv clean chromium redis-server realworld realworld-fetch
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,15 @@ chromium:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
 	  || echo "warning: chromium could not be installed; browser tests will be skipped"; }
 
-pytest: $(STAMP) chromium
+# The fleet tests start their own redis-server processes (127.0.0.1, random ports, password and ACL
+# users, temporary folders); install Debian's redis-server when missing (CI runs as root). Only the
+# binary is used: the tests never talk to a system redis.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { echo "installing Debian redis-server for the fleet tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >/dev/null 2>&1 \
+	  || { echo "error: redis-server could not be installed (apt-get install redis-server)" >&2; exit 1; }; }
+
+pytest: $(STAMP) chromium redis-server
 	$(BIN)/pytest
 
 test: lint typecheck pytest

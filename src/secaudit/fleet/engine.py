@@ -1,0 +1,257 @@
+"""``secaudit run --engine celery``: the plan sharded over the operators' workers, evidence back.
+
+:class:`CeleryCollector` is an ordinary :class:`~secaudit.collect.base.Collector`: the pipeline
+stores, evaluates, reports and signs exactly as with the local engine. The plan is cut per
+operator and site into shards of ``chunk_size`` hosts, sent (signed) to the operator's queue, and
+each shard's result (a manifest of compressed evidence) is read back as soon as it is ready.
+
+Nothing is lost silently: every target is yielded exactly once (a shard delivered twice after a
+worker died is read once), as collected, or ``not_collected`` when no worker of its operator is
+online, or ``collector_failed`` when its shard failed on the worker (hard time limit) or produced
+no result before the run's deadline. A broker that stays unreachable longer than
+``broker_grace`` stops the run with a :class:`~secaudit.errors.CollectionError`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any
+
+from secaudit.collect.base import Plan
+from secaudit.errors import CollectionError
+from secaudit.fleet import wire
+from secaudit.fleet.settings import COLLECT_TASK, FleetSettings, key_prefix, make_app, queue_name
+from secaudit.models.enums import CollectionState, EvidenceSource, EvidenceState
+from secaudit.models.evidence import HostEvidence
+from secaudit.models.target import Target
+
+#: Hosts per shard (see docs/architecture.md, "Fleet engine", for the measurement behind it).
+DEFAULT_CHUNK = 25
+
+
+def shards(targets: tuple[Target, ...], chunk_size: int) -> list[tuple[str, str, tuple[Target, ...]]]:
+    """Cut the targets per operator and site into chunks: (operator, site, hosts).
+
+    Examples:
+        >>> from secaudit.models.enums import Environment, Platform, Role
+        >>> def t(n, op, site):
+        ...     return Target(name=n, hostname="127.0.0.1", platform=Platform.CISCO_XR, operator=op,
+        ...                   role=Role.EDGE5G, site=site, environment=Environment.LAB, model="m")
+        >>> cut = shards((t("a", "mobile", "s1"), t("b", "telecom", "s1"), t("c", "mobile", "s1"),
+        ...               t("d", "mobile", "s2")), 1)
+        >>> [(op, site, [h.name for h in hosts]) for op, site, hosts in cut]
+        [('mobile', 's1', ['a']), ('mobile', 's1', ['c']), ('mobile', 's2', ['d']), ('telecom', 's1', ['b'])]
+    """
+    out: list[tuple[str, str, tuple[Target, ...]]] = []
+    ordered = sorted(targets, key=lambda t: (t.operator, t.site))
+    for (operator, site), group in groupby(ordered, key=lambda t: (t.operator, t.site)):
+        hosts = tuple(group)
+        for i in range(0, len(hosts), max(1, chunk_size)):
+            out.append((operator, site, hosts[i : i + chunk_size]))
+    return out
+
+
+@dataclass
+class _Pending:
+    operator: str
+    shard_id: str
+    targets: tuple[Target, ...]
+
+
+@dataclass
+class CeleryCollector:
+    """Collect through the operators' Celery workers; evaluation stays with the pipeline.
+
+    ``worker_wait``: how long an operator's worker may take to show itself before its hosts are
+    ``not_collected``. ``deadline``: the longest the whole collection may take.
+    """
+
+    settings: FleetSettings
+    run_id: str = "run"
+    chunk_size: int = DEFAULT_CHUNK
+    deadline: float = 3600.0
+    worker_wait: float = 5.0
+    broker_grace: float = 30.0
+    poll: float = 0.1
+    duplicates: int = 0
+    _apps: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def source(self) -> EvidenceSource:
+        """Live evidence (collected by the workers)."""
+        return EvidenceSource.LIVE
+
+    def app(self, operator: str) -> Any:
+        """The Celery application for one operator's queue and key prefix (one per operator)."""
+        if operator not in self._apps:
+            self._apps[operator] = make_app(self.settings, operator, name=f"secaudit-coordinator-{operator}")
+        return self._apps[operator]
+
+    def _online(self, operator: str) -> bool:
+        client = self.app(operator).backend.client
+        end = time.monotonic() + self.worker_wait
+        while True:
+            if client.exists(f"{key_prefix(operator)}alive"):
+                return True
+            if time.monotonic() >= end:
+                return False
+            time.sleep(0.2)
+
+    def _offline(self, operator: str) -> str:
+        return (
+            f"no secaudit worker of operator {operator} is online (none announced itself within "
+            f"{self.worker_wait:g} s); start `secaudit worker --operator {operator}` in its network"
+        )
+
+    def collect(self, targets: tuple[Target, ...], plan: Plan) -> Iterator[HostEvidence]:
+        """Send every shard, then yield each host as its shard's result arrives."""
+        pending: dict[str, _Pending] = {}
+        seen: set[str] = set()
+        offline: dict[str, str] = {}
+        for index, (operator, site, hosts) in enumerate(shards(targets, self.chunk_size)):
+            if operator not in offline:
+                offline[operator] = "" if self._online(operator) else self._offline(operator)
+            if offline[operator]:
+                for t in hosts:
+                    seen.add(t.name)
+                    yield wire.failed_host(
+                        t,
+                        plan.get(t.name, ()),
+                        CollectionState.NOT_COLLECTED,
+                        offline[operator],
+                        EvidenceState.NOT_COLLECTED,
+                    )
+                continue
+            shard_id = f"{self.run_id}/{operator}/{site}/{index}"
+            msg = wire.shard_message(self.run_id, shard_id, operator, hosts, plan)
+            result = self.app(operator).send_task(COLLECT_TASK, args=[msg], queue=queue_name(operator))
+            pending[result.id] = _Pending(operator, shard_id, hosts)
+        yield from self._gather(pending, seen, plan)
+
+    def _gather(self, pending: dict[str, _Pending], seen: set[str], plan: Plan) -> Iterator[HostEvidence]:
+        end = time.monotonic() + self.deadline
+        unreachable_since: float | None = None
+        while pending:
+            if time.monotonic() >= end:
+                break
+            try:
+                ready = self._ready(pending)
+                unreachable_since = None
+            except CollectionError:
+                raise
+            except Exception as exc:  # the broker went away: retry for a while, then fail clearly
+                if not _connection_error(exc):
+                    raise
+                now = time.monotonic()
+                unreachable_since = unreachable_since or now
+                if now - unreachable_since > self.broker_grace:
+                    hosts = sum(len(p.targets) for p in pending.values())
+                    raise CollectionError(
+                        f"the fleet broker is unreachable since {now - unreachable_since:.0f} s ({exc}); "
+                        f"{hosts} hosts of {len(pending)} shards were not collected, so the run is stopped "
+                        "instead of reporting short"
+                    ) from exc
+                time.sleep(0.5)
+                continue
+            for task_id, meta in ready:
+                shard = pending.pop(task_id)
+                yield from self._hosts(shard, meta, seen, plan)
+                self.app(shard.operator).backend.forget(task_id)
+            if not ready:
+                time.sleep(self.poll)
+        for shard in pending.values():
+            why = (
+                f"shard {shard.shard_id} gave no result within the run's {self.deadline:g} s deadline "
+                f"(worker of operator {shard.operator} offline or stalled)"
+            )
+            for t in shard.targets:
+                if t.name not in seen:
+                    seen.add(t.name)
+                    yield wire.failed_host(
+                        t,
+                        plan.get(t.name, ()),
+                        CollectionState.COLLECTOR_FAILED,
+                        why,
+                        EvidenceState.COLLECT_ERROR,
+                    )
+
+    def _ready(self, pending: Mapping[str, _Pending]) -> list[tuple[str, dict[str, Any]]]:
+        """The finished shards' result metadata (one MGET per operator and 500 shards)."""
+        by_operator: dict[str, list[str]] = {}
+        for task_id, shard in pending.items():
+            by_operator.setdefault(shard.operator, []).append(task_id)
+        ready: list[tuple[str, dict[str, Any]]] = []
+        for operator, ids in by_operator.items():
+            backend = self.app(operator).backend
+            for i in range(0, len(ids), 500):
+                batch = ids[i : i + 500]
+                values = backend.mget([backend.get_key_for_task(t) for t in batch])
+                for task_id, value in zip(batch, values, strict=True):
+                    if value is None:
+                        continue
+                    meta = backend.decode_result(value)
+                    if meta.get("status") in ("SUCCESS", "FAILURE", "REVOKED"):
+                        ready.append((task_id, meta))
+        return ready
+
+    def _hosts(
+        self, shard: _Pending, meta: Mapping[str, Any], seen: set[str], plan: Plan
+    ) -> Iterator[HostEvidence]:
+        by_name = {t.name: t for t in shard.targets}
+        got: set[str] = set()
+        if meta["status"] == "SUCCESS":
+            client = self.app(shard.operator).backend.client
+            prefix = key_prefix(shard.operator)
+            for entry in meta["result"]["hosts"]:
+                name = str(entry["host"])
+                if name not in by_name or name in got:
+                    continue
+                if "ref" in entry:
+                    ref = str(entry["ref"])
+                    if not ref.startswith(prefix):
+                        continue  # a reference outside the operator's own prefix is never followed
+                    blob = client.get(ref)
+                    client.delete(ref)
+                    if blob is None:
+                        continue
+                else:
+                    blob = wire.decode_blob(str(entry["data"]))
+                got.add(name)
+                if name in seen:
+                    self.duplicates += 1
+                    continue
+                seen.add(name)
+                yield wire.unpack_host(blob, by_name)
+            why = f"shard {shard.shard_id}: the worker's result did not include this host"
+        else:
+            error = meta.get("result") or {}
+            kind = error.get("exc_type", "error") if isinstance(error, Mapping) else "error"
+            text = error.get("exc_message", "") if isinstance(error, Mapping) else str(error)
+            why = f"shard {shard.shard_id} failed on the {shard.operator} worker: {kind} {text}".strip()
+            if kind == "TimeLimitExceeded":
+                why = (
+                    f"shard {shard.shard_id} exceeded the worker's hard time limit of "
+                    f"{self.settings.hard_time_limit:g} s and was stopped"
+                )
+        for t in shard.targets:
+            if t.name not in seen:
+                seen.add(t.name)
+                yield wire.failed_host(
+                    t,
+                    plan.get(t.name, ()),
+                    CollectionState.COLLECTOR_FAILED,
+                    why,
+                    EvidenceState.COLLECT_ERROR,
+                )
+
+
+def _connection_error(exc: BaseException) -> bool:
+    import redis  # noqa: PLC0415
+    from kombu.exceptions import OperationalError  # noqa: PLC0415
+
+    return isinstance(
+        exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError | OperationalError | OSError
+    )

@@ -1,0 +1,253 @@
+"""The fleet engine against the embedded lab: a private Redis (password, ACL users), signed
+messages, one `secaudit worker` per operator, and the same findings as the local engine."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from celery.security.certificate import Certificate, FSCertStore
+from celery.security.key import PrivateKey
+from celery.security.serialization import SecureSerializer
+from fleet_support import Identities, RedisServer, Worker, coordinator_settings, start_worker
+
+from secaudit.fleet.broker import COORDINATOR_USER, worker_user
+from secaudit.fleet.engine import CeleryCollector
+from secaudit.fleet.settings import PING_TASK, key_prefix, queue_name
+from secaudit.lab.fleet import FAMILIES, FleetDevice, LabPaths, _device, start_lab
+from secaudit.lab.model import FaultMode
+from secaudit.lab.server import Lab
+from secaudit.models.enums import CollectionState, Status
+from secaudit.models.finding import RunResult
+from secaudit.pipeline.run import AuditRequest, FleetOptions, run
+from secaudit.sign.keys import generate_keypair
+from secaudit.sign.manifest import verify_bundle
+from secaudit.sign.suites import Verifier
+
+from conftest import CHECKS, TEMPLATES
+
+PASSWORD = "Fleet-Lab-Passw0rd-3"
+LIVE_PLATFORMS = [p for p in FAMILIES if p != "huawei_ont"][:4]
+
+
+def _fleet() -> list[FleetDevice]:
+    devices = []
+    for op in ("telecom", "mobile"):
+        for site in ("s1", "s2"):
+            for platform in LIVE_PLATFORMS:
+                name = f"{op[:3]}-{site}-{platform.replace('_', '-')}"
+                devices.append(
+                    _device(name, platform, op, site, password=PASSWORD, variants=(), fault=FaultMode.NONE)
+                )
+    devices.append(
+        _device(
+            "cab-s1-vrp", "huawei_vrp", "cable", "s1", password=PASSWORD, variants=(), fault=FaultMode.NONE
+        )
+    )
+    return devices
+
+
+@dataclasses.dataclass
+class Env:
+    lab: Lab
+    paths: LabPaths
+    server: RedisServer
+    ids: Identities
+    tmp: Path
+    key: Path
+    workers: dict[str, Worker]
+
+    def worker(self, op: str, **kw: object) -> Worker:
+        return start_worker(
+            self.server,
+            self.ids,
+            op,
+            secrets_file=self.paths.secrets,
+            known_hosts=self.paths.known_hosts,
+            logs=self.tmp / "logs",
+            **kw,  # type: ignore[arg-type]
+        )
+
+    def request(self, out: str, *operators: str, **kw: object) -> AuditRequest:
+        return AuditRequest(
+            key=self.key,
+            inventory=self.paths.inventory,
+            checks=CHECKS,
+            templates=TEMPLATES,
+            output=self.tmp / out,
+            history_db=self.tmp / out / "h.sqlite3",
+            secrets=self.paths.secrets,
+            known_hosts_dir=self.paths.known_hosts,
+            operators=operators,
+            timeout=8.0,
+            config_timeout=8.0,
+            quiet=True,
+            **kw,  # type: ignore[arg-type]
+        )
+
+    def collector(self, **kw: object) -> CeleryCollector:
+        return CeleryCollector(coordinator_settings(self.server, self.ids), run_id=uuid.uuid4().hex[:8], **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    tmp = tmp_path_factory.mktemp("fleet")
+    paths = LabPaths(tmp / "lab")
+    lab = start_lab(
+        _fleet(), paths, dict.fromkeys(("telecom", "mobile", "unicom", "tower", "cable"), PASSWORD)
+    )
+    server = RedisServer(tmp / "redis").start()
+    ids = Identities.create(tmp / "ids")
+    key, _, _ = generate_keypair(tmp / "sign", "k")
+    e = Env(lab, paths, server, ids, tmp, key, {})
+    try:
+        for op in ("telecom", "mobile"):
+            e.workers[op] = e.worker(op)
+        yield e
+    finally:
+        for w in e.workers.values():
+            w.stop()
+        server.stop()
+        lab.stop()
+
+
+def _findings(result: RunResult) -> list[tuple[str, str, str, str]]:
+    return sorted((f.host, f.control_id, f.status.value, f.message) for f in result.findings)
+
+
+def test_same_findings_on_the_local_engine_and_on_celery_with_two_workers(env: Env) -> None:
+    local = run(env.request("local", "telecom", "mobile"))
+    fleet = FleetOptions(
+        env.server.url(COORDINATOR_USER), *_coordinator_files(env), chunk_size=3, worker_wait=5.0
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SECAUDIT_FLEET_BROKER_PASSWORD", env.server.passwords[COORDINATOR_USER])
+        celery = run(env.request("celery", "telecom", "mobile", engine="celery", fleet=fleet))
+    assert len(local.result.targets) == len(celery.result.targets) == 16
+    states = {r.host: r.state for r in celery.result.collection}
+    assert set(states.values()) == {CollectionState.OK}, states
+    assert _findings(celery.result) == _findings(local.result)
+    assert len({s for _, _, s, _ in _findings(local.result)}) >= 2  # a real mix of verdicts
+    assert celery.exit_code == local.exit_code
+    pub = env.key.with_suffix(".pub")
+    for bundle in [p for p in celery.run_dir.iterdir() if p.is_dir()]:
+        assert verify_bundle(bundle, Verifier(pubkey=pub)).ok, bundle
+    # every key and channel kombu and Celery used sits inside the operators' prefixes: no denial
+    with env.server.admin() as admin:
+        assert admin.execute_command("ACL", "LOG") == []
+        assert not [k for k in admin.keys("*") if not k.startswith(b"secaudit:")]
+    # both operators' workers did the work, each only its own operator's hosts
+    for op in ("telecom", "mobile"):
+        assert "succeeded" in env.workers[op].text()
+
+
+def _coordinator_files(env: Env) -> tuple[Path, Path, Path]:
+    ident = env.ids.coordinator()
+    return ident.key, ident.cert, ident.trust
+
+
+def test_one_operators_worker_cannot_read_another_operators_queue_or_results(env: Env) -> None:
+    telecom = env.server.client(worker_user("telecom"))
+    mobile_prefix = key_prefix("mobile")
+    own = key_prefix("telecom")
+    telecom.set(f"{own}probe", "1")  # its own prefix works: the denials below are the ACL, not a typo
+    assert telecom.get(f"{own}probe") == b"1"
+    denied = [
+        lambda: telecom.lrange(f"{mobile_prefix}{queue_name('mobile')}", 0, -1),
+        lambda: telecom.rpop(f"{mobile_prefix}{queue_name('mobile')}"),
+        lambda: telecom.hgetall(f"{mobile_prefix}unacked"),
+        lambda: telecom.get(f"{mobile_prefix}celery-task-meta-{uuid.uuid4()}"),
+        lambda: telecom.smembers(f"{mobile_prefix}_kombu.binding.{queue_name('mobile')}"),
+        lambda: telecom.keys("*"),
+        lambda: telecom.publish(f"{mobile_prefix}celery-task-meta-x", "forged"),
+    ]
+    for attempt in denied:
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            attempt()
+    pubsub = telecom.pubsub()
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        pubsub.subscribe(f"{mobile_prefix}celery-task-meta-x")
+        pubsub.get_message(timeout=1)
+    with pytest.raises(redis.exceptions.AuthenticationError):
+        redis.Redis(host="127.0.0.1", port=env.server.port).ping()  # no password: refused
+
+
+def _publish(app: object, serializer: SecureSerializer, value: str, tamper: bool = False) -> str:
+    task_id = str(uuid.uuid4())
+    headers, properties, body, _ = app.amqp.create_task_message(task_id, PING_TASK, [value], {})  # type: ignore[attr-defined]
+    payload = serializer.serialize(body)
+    if tamper:
+        import base64
+
+        raw = base64.b64decode(payload)
+        assert value.encode() in raw
+        payload = base64.b64encode(raw.replace(value.encode(), b"tampered" + value[8:].encode()))
+    with app.producer_or_acquire() as producer:  # type: ignore[attr-defined]
+        producer.publish(
+            payload,
+            exchange="",
+            routing_key=queue_name("telecom"),
+            headers=headers,
+            content_type="application/data",
+            content_encoding="utf-8",
+            **properties,
+        )
+    return task_id
+
+
+def test_tampered_and_forged_tasks_are_refused(env: Env) -> None:
+    app = env.collector().app("telecom")
+    ident = env.ids.coordinator()
+    keys = env.ids.root / "keys"
+    store = FSCertStore(str(ident.trust / "*.pem"))
+    genuine = SecureSerializer(PrivateKey(ident.key.read_bytes()), Certificate(ident.cert.read_text()), store)
+    # an intruder with broker access claims to be the coordinator but has only its own key
+    forger = SecureSerializer(
+        PrivateKey((keys / "intruder.key").read_bytes()), Certificate(ident.cert.read_text()), store
+    )
+    stranger = SecureSerializer(
+        PrivateKey((keys / "intruder.key").read_bytes()),
+        Certificate((keys / "intruder.pem").read_text()),
+        store,
+    )
+    refused = [
+        _publish(app, genuine, "value-tampered-1", tamper=True),
+        _publish(app, forger, "value-forged-2"),
+        _publish(app, stranger, "value-stranger-3"),
+    ]
+    accepted = _publish(app, genuine, "value-genuine-4")
+    assert app.AsyncResult(accepted).get(timeout=15) == "telecom:value-genuine-4"
+    with env.server.admin() as admin:
+        for task_id in refused:
+            assert not admin.exists(f"{key_prefix('telecom')}celery-task-meta-{task_id}")
+    log = env.workers["telecom"].text()
+    assert log.count("SecurityError") >= 3, log[-3000:]
+
+
+def test_operator_without_a_worker_is_not_collected_and_the_run_is_still_signed(env: Env) -> None:
+    fleet = FleetOptions(env.server.url(COORDINATOR_USER), *_coordinator_files(env), worker_wait=1.0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SECAUDIT_FLEET_BROKER_PASSWORD", env.server.passwords[COORDINATOR_USER])
+        outcome = run(env.request("offline-op", "telecom", "cable", engine="celery", fleet=fleet))
+    states = {r.host: r for r in outcome.result.collection}
+    cable = [r for r in states.values() if r.operator == "cable"]
+    assert cable and all(r.state is CollectionState.NOT_COLLECTED for r in cable)
+    assert all("no secaudit worker of operator cable is online" in r.detail for r in cable)
+    assert all(r.state is CollectionState.OK for r in states.values() if r.operator == "telecom")
+    cable_findings = [f for f in outcome.result.findings if f.operator == "cable"]
+    by_status = Counter(f.status for f in cable_findings)
+    assert by_status[Status.NOT_COLLECTED] > 0, by_status
+    assert set(by_status) <= {Status.NOT_COLLECTED, Status.MANUAL}, by_status  # nothing decided blind
+    assert all("no secaudit worker" in f.message for f in cable_findings if f.status is Status.NOT_COLLECTED)
+    assert outcome.exit_code == 3
+    pub = env.key.with_suffix(".pub")
+    for name in ("telecom", "cable", "city"):
+        assert verify_bundle(outcome.run_dir / name, Verifier(pubkey=pub)).ok
+    doc = json.loads((outcome.run_dir / "cable" / "findings.json").read_text(encoding="utf-8"))
+    assert doc["findings"]
