@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import signal
+import threading
+import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +21,7 @@ from celery.security.key import PrivateKey
 from celery.security.serialization import SecureSerializer
 from fleet_support import Identities, RedisServer, Worker, coordinator_settings, start_worker
 
+from secaudit.errors import CollectionError
 from secaudit.fleet.broker import COORDINATOR_USER, worker_user
 from secaudit.fleet.engine import CeleryCollector
 from secaudit.fleet.settings import PING_TASK, key_prefix, queue_name
@@ -25,7 +30,7 @@ from secaudit.lab.model import FaultMode
 from secaudit.lab.server import Lab
 from secaudit.models.enums import CollectionState, Status
 from secaudit.models.finding import RunResult
-from secaudit.pipeline.run import AuditRequest, FleetOptions, run
+from secaudit.pipeline.run import AuditRequest, FleetOptions, RunOutcome, run
 from secaudit.sign.keys import generate_keypair
 from secaudit.sign.manifest import verify_bundle
 from secaudit.sign.suites import Verifier
@@ -45,16 +50,21 @@ def _fleet() -> list[FleetDevice]:
                 devices.append(
                     _device(name, platform, op, site, password=PASSWORD, variants=(), fault=FaultMode.NONE)
                 )
-    devices.append(
-        _device(
-            "cab-s1-vrp", "huawei_vrp", "cable", "s1", password=PASSWORD, variants=(), fault=FaultMode.NONE
-        )
-    )
+
+    def one(name: str, platform: str, op: str, fault: FaultMode = FaultMode.NONE) -> FleetDevice:
+        return _device(name, platform, op, "s1", password=PASSWORD, variants=(), fault=fault)
+
+    devices.append(one("cab-s1-vrp", "huawei_vrp", "cable"))
+    for platform in LIVE_PLATFORMS:  # slow devices: a shard that runs long enough to be interrupted
+        devices.append(_slow(one(f"uni-s1-{platform.replace('_', '-')}", platform, "unicom"), 0.6))
+    devices.append(one("tow-s1-vrp", "huawei_vrp", "tower"))
+    devices.append(one("tow-s1-hang", "huawei_vrp", "tower", FaultMode.HANG_AFTER_LOGIN))
     return devices
 
 
 @dataclasses.dataclass
 class Env:
+    fleet: list[FleetDevice]
     lab: Lab
     paths: LabPaths
     server: RedisServer
@@ -99,13 +109,12 @@ class Env:
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     tmp = tmp_path_factory.mktemp("fleet")
     paths = LabPaths(tmp / "lab")
-    lab = start_lab(
-        _fleet(), paths, dict.fromkeys(("telecom", "mobile", "unicom", "tower", "cable"), PASSWORD)
-    )
+    fleet = _fleet()
+    lab = start_lab(fleet, paths, dict.fromkeys(("telecom", "mobile", "unicom", "tower", "cable"), PASSWORD))
     server = RedisServer(tmp / "redis").start()
     ids = Identities.create(tmp / "ids")
     key, _, _ = generate_keypair(tmp / "sign", "k")
-    e = Env(lab, paths, server, ids, tmp, key, {})
+    e = Env(fleet, lab, paths, server, ids, tmp, key, {})
     try:
         for op in ("telecom", "mobile"):
             e.workers[op] = e.worker(op)
@@ -251,3 +260,107 @@ def test_operator_without_a_worker_is_not_collected_and_the_run_is_still_signed(
         assert verify_bundle(outcome.run_dir / name, Verifier(pubkey=pub)).ok
     doc = json.loads((outcome.run_dir / "cable" / "findings.json").read_text(encoding="utf-8"))
     assert doc["findings"]
+
+
+def _slow(device: FleetDevice, seconds: float) -> FleetDevice:
+    spec = dataclasses.replace(device.spec, fault=FaultMode.SLOW_THINK, think_time_s=seconds)
+    return dataclasses.replace(device, spec=spec)
+
+
+def _wait_for(predicate: Callable[[], bool], seconds: float, what: str) -> None:
+    end = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < end, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _collect_in_background(
+    env: Env, operator: str, **kw: object
+) -> tuple[threading.Thread, dict[str, object]]:
+    box: dict[str, object] = {}
+    request = env.request(f"bg-{operator}-{uuid.uuid4().hex[:4]}", operator)
+
+    def body() -> None:
+        try:
+            box["outcome"] = run(request, collector=env.collector(**kw))
+        except Exception as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=body, daemon=True)
+    thread.start()
+    return thread, box
+
+
+def _assert_whole(outcome: RunOutcome, hosts: set[str]) -> None:
+    """Every host once, collected, and every finding once."""
+    records = Counter(r.host for r in outcome.result.collection)
+    assert set(records) == hosts and max(records.values()) == 1, records
+    bad = {
+        r.host: (r.state, r.detail) for r in outcome.result.collection if r.state is not CollectionState.OK
+    }
+    assert not bad, bad
+    findings = Counter((f.host, f.control_id) for f in outcome.result.findings)
+    assert findings and max(findings.values()) == 1
+    assert {h for h, _ in findings} == hosts
+
+
+def test_a_worker_killed_mid_shard_is_redelivered_without_loss_or_duplicates(env: Env) -> None:
+    worker = env.worker("unicom", concurrency=1)
+    try:
+        thread, box = _collect_in_background(env, "unicom", chunk_size=10)
+        _wait_for(lambda: " received" in worker.text() or "error" in box, 20, "the shard to reach the worker")
+        assert "error" not in box, box
+        time.sleep(1.0)  # the slow devices keep the shard running for several seconds
+        assert "succeeded" not in worker.text()
+        children = worker.children()
+        assert children
+        for pid in children:
+            os.kill(pid, signal.SIGKILL)  # the pool process running the shard dies mid-shard
+        thread.join(40)
+        assert not thread.is_alive() and "error" not in box, box
+        outcome = box["outcome"]
+        assert isinstance(outcome, RunOutcome)
+        _assert_whole(outcome, {d.spec.name for d in env.fleet if d.operator == "unicom"})
+        log = worker.text()
+        assert "WorkerLostError" in log and log.count(" received") == 2, log[-3000:]
+    finally:
+        worker.stop()
+
+
+def test_the_hard_time_limit_stops_a_hung_shard(env: Env) -> None:
+    worker = env.worker("tower", hard_time_limit=3, timeout=20.0)
+    try:
+        started = time.monotonic()
+        outcome = run(env.request("limit", "tower"), collector=env.collector())
+        elapsed = time.monotonic() - started
+    finally:
+        worker.stop()
+    assert elapsed < 15, elapsed  # the hung device would hold the shard for its 20 s read timeout
+    records = {r.host: r for r in outcome.result.collection}
+    assert set(records) == {"tow-s1-hang", "tow-s1-vrp"}
+    for record in records.values():  # the shard was killed whole: both hosts named, none dropped
+        assert record.state is CollectionState.COLLECTOR_FAILED
+        assert "hard time limit (3.0 s)" in record.detail, record.detail
+    assert outcome.exit_code == 3
+    assert "TimeLimitExceeded" in worker.text()
+
+
+def test_a_broker_restart_mid_run_finishes_the_run_whole(env: Env) -> None:
+    worker = env.worker("unicom", concurrency=2)
+    try:
+        thread, box = _collect_in_background(env, "unicom", chunk_size=2)
+        _wait_for(lambda: " received" in worker.text() or "error" in box, 20, "a shard to reach the worker")
+        assert "error" not in box, box
+        assert "succeeded" not in worker.text()  # the restart lands while shards are running
+        env.server.restart(down_for=1.0)
+        thread.join(60)
+        assert not thread.is_alive()
+        if "error" in box:  # allowed only as a clear, whole-run failure
+            assert isinstance(box["error"], CollectionError), box
+            assert "not collected" in str(box["error"])
+        else:
+            outcome = box["outcome"]
+            assert isinstance(outcome, RunOutcome)
+            _assert_whole(outcome, {d.spec.name for d in env.fleet if d.operator == "unicom"})
+    finally:
+        worker.stop()

@@ -227,14 +227,18 @@ class CeleryCollector:
                 yield wire.unpack_host(blob, by_name)
             why = f"shard {shard.shard_id}: the worker's result did not include this host"
         else:
-            error = meta.get("result") or {}
-            kind = error.get("exc_type", "error") if isinstance(error, Mapping) else "error"
-            text = error.get("exc_message", "") if isinstance(error, Mapping) else str(error)
-            why = f"shard {shard.shard_id} failed on the {shard.operator} worker: {kind} {text}".strip()
+            error = meta.get("result")
+            kind, args = (
+                (type(error).__name__, error.args)
+                if isinstance(error, BaseException)
+                else ("error", (error,))
+            )
+            detail = ", ".join(str(a) for a in args)
+            why = f"shard {shard.shard_id} failed on the {shard.operator} worker: {kind}: {detail}"
             if kind == "TimeLimitExceeded":
                 why = (
-                    f"shard {shard.shard_id} exceeded the worker's hard time limit of "
-                    f"{self.settings.hard_time_limit:g} s and was stopped"
+                    f"shard {shard.shard_id} exceeded the {shard.operator} worker's hard time limit "
+                    f"({detail} s) and was stopped"
                 )
         for t in shard.targets:
             if t.name not in seen:

@@ -151,6 +151,9 @@ def make_app(settings: FleetSettings, operator: str, *, name: str) -> Any:
             "visibility_timeout": settings.visibility_timeout,
         },
         result_backend_transport_options={"global_keyprefix": prefix},
+        # a result stored while the broker restarts is retried, not lost (the shard would time out)
+        result_backend_always_retry=True,
+        result_backend_max_retries=30,
         broker_connection_retry_on_startup=True,
         task_default_queue=queue_name(operator),
         task_create_missing_queues=True,
