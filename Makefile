@@ -76,6 +76,11 @@ bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_reports.py 1000
 	$(BIN)/python tests/bench/bench_live.py
 
+# The fleet engine: local vs Celery with 2 workers on lab devices (BENCH_FLEET_N, default 200; the
+# issue's size is 2000), then a chunk-size sweep; prints `celery/local ratio: X`.
+bench-fleet: $(STAMP) redis-server
+	$(BIN)/python tests/bench/bench_fleet.py
+
 # Real-world corpus (tests/realworld/README.md): third-party device files, never committed.
 # `make realworld-fetch DIR=/tmp/corpus MIRRORS=<folder of bare clones owner+name>` writes them;
 # `make realworld DIR=/tmp/corpus` scores secaudit against the auditor's verdicts.

@@ -14,6 +14,7 @@ no result before the run's deadline. A broker that stays unreachable longer than
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -159,7 +160,8 @@ class CeleryCollector:
             for task_id, meta in ready:
                 shard = pending.pop(task_id)
                 yield from self._hosts(shard, meta, seen, plan)
-                self.app(shard.operator).backend.forget(task_id)
+                with contextlib.suppress(Exception):  # read once; an unforgotten result just expires
+                    self.app(shard.operator).backend.forget(task_id)
             if not ready:
                 time.sleep(self.poll)
         for shard in pending.values():

@@ -106,7 +106,17 @@ class FleetSettings:
         return float(self.hard_time_limit * 2 + 60)
 
     def url(self) -> str:
-        """The broker URL with the password inserted (kept in memory only)."""
+        """The broker URL with the password inserted (kept in memory only).
+
+        Examples:
+            >>> ident = Identity(Path(), Path(), Path())
+            >>> FleetSettings("redis://secaudit-telecom@127.0.0.1:6379/0", "p@ss", ident).url()
+            'redis://secaudit-telecom:p%40ss@127.0.0.1:6379/0'
+            >>> FleetSettings("redis://u@10.0.0.5:6379/0", "p", ident).url()
+            Traceback (most recent call last):
+            ...
+            secaudit.errors.ConfigurationError: broker '10.0.0.5' is not on loopback; pass --allow-non-loopback
+        """
         parts = urlsplit(self.broker_url)
         if parts.scheme not in ("redis", "rediss"):
             raise ConfigurationError(
@@ -120,7 +130,8 @@ class FleetSettings:
         user = quote(parts.username or "", safe="")
         port = f":{parts.port}" if parts.port else ""
         netloc = f"{user}:{quote(self.password, safe='')}@{host}{port}" if self.password else f"{host}{port}"
-        return f"{parts.scheme}://{netloc}{parts.path or '/0'}"
+        query = f"?{parts.query}" if parts.query else ""  # e.g. rediss://...?ssl_cert_reqs=required
+        return f"{parts.scheme}://{netloc}{parts.path or '/0'}{query}"
 
 
 def _loopback(host: str) -> bool:
