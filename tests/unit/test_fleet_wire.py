@@ -123,3 +123,32 @@ def test_shards_never_mix_operators_or_sites() -> None:
     cut = engine.shards(targets, 2)
     assert sorted(t.name for _, _, hosts in cut for t in hosts) == sorted(t.name for t in targets)
     assert all(len({t.operator for t in hosts}) == 1 and len(hosts) <= 2 for _, _, hosts in cut)
+
+
+def test_fleet_command_lines_fail_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from secaudit.cli import app
+
+    runner = CliRunner()
+    key = tmp_path / "k.key"
+    key.write_text("x")
+    monkeypatch.delenv("SECAUDIT_FLEET_BROKER_PASSWORD", raising=False)
+    missing = runner.invoke(app, ["run", "--engine", "celery", "--key", str(key)])
+    assert missing.exit_code == 2
+    assert "--engine celery needs --broker-url" in missing.output
+    unknown = runner.invoke(app, ["run", "--engine", "spark", "--key", str(key)])
+    assert unknown.exit_code == 2 and "--engine must be local or celery" in unknown.output
+    common = ["--key", str(key), "--cert", str(key), "--trust", str(tmp_path)]
+    remote = runner.invoke(
+        app, ["worker", "--operator", "telecom", "--broker-url", "redis://u@10.9.8.7:6379/0", *common]
+    )
+    assert remote.exit_code == 2 and "not on loopback" in remote.output
+    inline = runner.invoke(
+        app, ["worker", "--operator", "telecom", "--broker-url", "redis://u:pw@127.0.0.1/0", *common]
+    )
+    assert inline.exit_code == 2 and "not in the URL" in inline.output
+    badop = runner.invoke(
+        app, ["worker", "--operator", "Tele com", "--broker-url", "redis://u@127.0.0.1/0", *common]
+    )
+    assert badop.exit_code == 2 and "operator id" in badop.output

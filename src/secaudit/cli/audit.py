@@ -156,6 +156,8 @@ def run(
         from secaudit.pipeline.run import run as run_pipeline  # noqa: PLC0415
 
         fleet = None
+        if engine not in ("local", "celery"):
+            die(f"--engine must be local or celery, not {engine!r}")
         if engine == "celery":
             if broker_url is None or fleet_key is None or fleet_cert is None or fleet_trust is None:
                 die("--engine celery needs --broker-url, --fleet-key, --fleet-cert and --fleet-trust")
