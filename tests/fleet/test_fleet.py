@@ -364,3 +364,26 @@ def test_a_broker_restart_mid_run_finishes_the_run_whole(env: Env) -> None:
             _assert_whole(outcome, {d.spec.name for d in env.fleet if d.operator == "unicom"})
     finally:
         worker.stop()
+
+
+def test_a_worker_lost_mid_run_leaves_its_hosts_not_collected_with_the_reason(env: Env) -> None:
+    worker = env.worker("unicom", concurrency=1)
+    try:
+        thread, box = _collect_in_background(env, "unicom", chunk_size=10, worker_wait=1.0)
+        _wait_for(lambda: " received" in worker.text() or "error" in box, 20, "the shard to reach the worker")
+        os.killpg(worker.proc.pid, signal.SIGKILL)  # the whole worker machine is gone
+        worker.proc.wait(10)
+        with env.server.admin() as admin:  # its announcement would expire after 10 s; do not wait
+            admin.delete(f"{key_prefix('unicom')}alive")
+        thread.join(30)
+        assert not thread.is_alive() and "error" not in box, box
+    finally:
+        worker.stop()
+    outcome = box["outcome"]
+    assert isinstance(outcome, RunOutcome)
+    records = {r.host: r for r in outcome.result.collection}
+    assert set(records) == {d.spec.name for d in env.fleet if d.operator == "unicom"}
+    for record in records.values():
+        assert record.state is CollectionState.NOT_COLLECTED
+        assert "went offline during the run" in record.detail
+    assert outcome.exit_code == 3

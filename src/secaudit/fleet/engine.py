@@ -79,6 +79,8 @@ class CeleryCollector:
     poll: float = 0.1
     duplicates: int = 0
     _apps: dict[str, Any] = field(default_factory=dict, repr=False)
+    _last_alive: dict[str, float] = field(default_factory=dict, repr=False)
+    _checked: float = 0.0
 
     @property
     def source(self) -> EvidenceSource:
@@ -140,6 +142,7 @@ class CeleryCollector:
                 break
             try:
                 ready = self._ready(pending)
+                gone = self._gone(pending)
                 unreachable_since = None
             except CollectionError:
                 raise
@@ -157,7 +160,21 @@ class CeleryCollector:
                     ) from exc
                 time.sleep(0.5)
                 continue
+            for operator, why in gone.items():  # its worker stopped announcing itself mid-run
+                for task_id in [i for i, p in pending.items() if p.operator == operator]:
+                    for t in pending.pop(task_id).targets:
+                        if t.name not in seen:
+                            seen.add(t.name)
+                            yield wire.failed_host(
+                                t,
+                                plan.get(t.name, ()),
+                                CollectionState.NOT_COLLECTED,
+                                why,
+                                EvidenceState.NOT_COLLECTED,
+                            )
             for task_id, meta in ready:
+                if task_id not in pending:
+                    continue
                 shard = pending.pop(task_id)
                 yield from self._hosts(shard, meta, seen, plan)
                 with contextlib.suppress(Exception):  # read once; an unforgotten result just expires
@@ -179,6 +196,25 @@ class CeleryCollector:
                         why,
                         EvidenceState.COLLECT_ERROR,
                     )
+
+    def _gone(self, pending: Mapping[str, _Pending]) -> dict[str, str]:
+        """Operators with shards pending whose workers all stopped announcing themselves."""
+        now = time.monotonic()
+        if now - self._checked < 2.0:
+            return {}
+        self._checked = now
+        gone: dict[str, str] = {}
+        for operator in {p.operator for p in pending.values()}:
+            if self.app(operator).backend.client.exists(f"{key_prefix(operator)}alive"):
+                self._last_alive[operator] = now
+                continue
+            silent = now - self._last_alive.setdefault(operator, now)
+            if silent > self.worker_wait:
+                gone[operator] = (
+                    f"every secaudit worker of operator {operator} went offline during the run (none "
+                    f"announced itself for {silent:.0f} s); its unfinished shards were not collected"
+                )
+        return gone
 
     def _ready(self, pending: Mapping[str, _Pending]) -> list[tuple[str, dict[str, Any]]]:
         """The finished shards' result metadata (one MGET per operator and 500 shards)."""

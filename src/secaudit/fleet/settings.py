@@ -115,7 +115,7 @@ class FleetSettings:
             >>> FleetSettings("redis://u@10.0.0.5:6379/0", "p", ident).url()
             Traceback (most recent call last):
             ...
-            secaudit.errors.ConfigurationError: broker '10.0.0.5' is not on loopback; pass --allow-non-loopback
+            secaudit.errors.ConfigurationError: broker '10.0.0.5' is not on loopback; ...
         """
         parts = urlsplit(self.broker_url)
         if parts.scheme not in ("redis", "rediss"):
