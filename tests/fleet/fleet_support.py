@@ -177,7 +177,7 @@ class Worker:
     def stop(self) -> None:
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
+                os.kill(self.proc.pid, signal.SIGQUIT)  # Celery's cold shutdown: it stops its pool
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:

@@ -231,7 +231,8 @@ def test_tampered_and_forged_tasks_are_refused(env: Env) -> None:
         _publish(app, stranger, "value-stranger-3"),
     ]
     accepted = _publish(app, genuine, "value-genuine-4")
-    assert app.AsyncResult(accepted).get(timeout=15) == "telecom:value-genuine-4"
+    _wait_for(lambda: app.AsyncResult(accepted).state == "SUCCESS", 15, "the genuine task's result")
+    assert app.AsyncResult(accepted).result == "telecom:value-genuine-4"
     with env.server.admin() as admin:
         for task_id in refused:
             assert not admin.exists(f"{key_prefix('telecom')}celery-task-meta-{task_id}")

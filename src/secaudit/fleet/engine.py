@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -63,11 +64,39 @@ class _Pending:
 
 
 @dataclass
+class _Dispatch:
+    """One collection's state: shards still to send, shards in flight, hosts already yielded."""
+
+    queue: deque[tuple[int, tuple[str, str, tuple[Target, ...]]]]
+    plan: Plan
+    pending: dict[str, _Pending] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)
+    offline: dict[str, str] = field(default_factory=dict)
+    out: deque[HostEvidence] = field(default_factory=deque)
+
+    def fail(self, hosts: tuple[Target, ...], state: CollectionState, why: str) -> list[HostEvidence]:
+        """The hosts not yielded yet, as not collected (``state``) for ``why``."""
+        evidence = (
+            EvidenceState.NOT_COLLECTED
+            if state is CollectionState.NOT_COLLECTED
+            else EvidenceState.COLLECT_ERROR
+        )
+        out = []
+        for t in hosts:
+            if t.name not in self.seen:
+                self.seen.add(t.name)
+                out.append(wire.failed_host(t, self.plan.get(t.name, ()), state, why, evidence))
+        return out
+
+
+@dataclass
 class CeleryCollector:
     """Collect through the operators' Celery workers; evaluation stays with the pipeline.
 
     ``worker_wait``: how long an operator's worker may take to show itself before its hosts are
-    ``not_collected``. ``deadline``: the longest the whole collection may take.
+    ``not_collected``. ``deadline``: the longest the whole collection may take. At most
+    ``max_in_flight`` shards are queued or running at once, so neither the broker nor this
+    process holds a whole city's plan in messages.
     """
 
     settings: FleetSettings
@@ -77,6 +106,7 @@ class CeleryCollector:
     worker_wait: float = 5.0
     broker_grace: float = 30.0
     poll: float = 0.1
+    max_in_flight: int = 200
     duplicates: int = 0
     _apps: dict[str, Any] = field(default_factory=dict, repr=False)
     _last_alive: dict[str, float] = field(default_factory=dict, repr=False)
@@ -90,7 +120,12 @@ class CeleryCollector:
     def app(self, operator: str) -> Any:
         """The Celery application for one operator's queue and key prefix (one per operator)."""
         if operator not in self._apps:
-            self._apps[operator] = make_app(self.settings, operator, name=f"secaudit-coordinator-{operator}")
+            app = make_app(self.settings, operator, name=f"secaudit-coordinator-{operator}")
+            # Results are read with MGET (_ready). Celery's Redis backend would otherwise SUBSCRIBE
+            # to every sent shard's result channel: Redis would push each result a second time
+            # into a socket nobody reads, one subscription per shard.
+            app.backend.on_task_call = _no_subscription
+            self._apps[operator] = app
         return self._apps[operator]
 
     def _online(self, operator: str) -> bool:
@@ -110,37 +145,36 @@ class CeleryCollector:
         )
 
     def collect(self, targets: tuple[Target, ...], plan: Plan) -> Iterator[HostEvidence]:
-        """Send every shard, then yield each host as its shard's result arrives."""
-        pending: dict[str, _Pending] = {}
-        seen: set[str] = set()
-        offline: dict[str, str] = {}
-        for index, (operator, site, hosts) in enumerate(shards(targets, self.chunk_size)):
-            if operator not in offline:
-                offline[operator] = "" if self._online(operator) else self._offline(operator)
-            if offline[operator]:
-                for t in hosts:
-                    seen.add(t.name)
-                    yield wire.failed_host(
-                        t,
-                        plan.get(t.name, ()),
-                        CollectionState.NOT_COLLECTED,
-                        offline[operator],
-                        EvidenceState.NOT_COLLECTED,
-                    )
+        """Send shards (at most ``max_in_flight`` at a time) and yield each host as its shard's
+        result arrives."""
+        run = _Dispatch(deque(enumerate(shards(targets, self.chunk_size))), plan)
+        yield from self._gather(run)
+
+    def _top_up(self, run: _Dispatch) -> None:
+        """Send queued shards up to the in-flight window; offline operators' hosts go to ``run.out``."""
+        while run.queue and len(run.pending) < self.max_in_flight:
+            index, (operator, site, hosts) = run.queue[0]
+            if operator not in run.offline:
+                run.offline[operator] = "" if self._online(operator) else self._offline(operator)
+            if run.offline[operator]:
+                run.queue.popleft()
+                run.out.extend(run.fail(hosts, CollectionState.NOT_COLLECTED, run.offline[operator]))
                 continue
             shard_id = f"{self.run_id}/{operator}/{site}/{index}"
-            msg = wire.shard_message(self.run_id, shard_id, operator, hosts, plan)
+            msg = wire.shard_message(self.run_id, shard_id, operator, hosts, run.plan)
             result = self.app(operator).send_task(COLLECT_TASK, args=[msg], queue=queue_name(operator))
-            pending[result.id] = _Pending(operator, shard_id, hosts)
-        yield from self._gather(pending, seen, plan)
+            run.queue.popleft()  # only once sent: a send that fails is retried with the broker
+            run.pending[result.id] = _Pending(operator, shard_id, hosts)
 
-    def _gather(self, pending: dict[str, _Pending], seen: set[str], plan: Plan) -> Iterator[HostEvidence]:
+    def _gather(self, run: _Dispatch) -> Iterator[HostEvidence]:
+        pending = run.pending
         end = time.monotonic() + self.deadline
         unreachable_since: float | None = None
-        while pending:
+        while pending or run.queue:
             if time.monotonic() >= end:
                 break
             try:
+                self._top_up(run)
                 ready = self._ready(pending)
                 gone = self._gone(pending)
                 unreachable_since = None
@@ -152,50 +186,40 @@ class CeleryCollector:
                 now = time.monotonic()
                 unreachable_since = unreachable_since or now
                 if now - unreachable_since > self.broker_grace:
-                    hosts = sum(len(p.targets) for p in pending.values())
+                    lost = sum(len(p.targets) for p in pending.values())
+                    lost += sum(len(shard[1][2]) for shard in run.queue)
                     raise CollectionError(
                         f"the fleet broker is unreachable since {now - unreachable_since:.0f} s ({exc}); "
-                        f"{hosts} hosts of {len(pending)} shards were not collected, so the run is stopped "
-                        "instead of reporting short"
+                        f"{lost} hosts were not collected, so the run is stopped instead of reporting short"
                     ) from exc
                 time.sleep(0.5)
                 continue
+            while run.out:
+                yield run.out.popleft()
             for operator, why in gone.items():  # its worker stopped announcing itself mid-run
+                run.offline[operator] = why  # its shards still queued are not sent
                 for task_id in [i for i, p in pending.items() if p.operator == operator]:
-                    for t in pending.pop(task_id).targets:
-                        if t.name not in seen:
-                            seen.add(t.name)
-                            yield wire.failed_host(
-                                t,
-                                plan.get(t.name, ()),
-                                CollectionState.NOT_COLLECTED,
-                                why,
-                                EvidenceState.NOT_COLLECTED,
-                            )
+                    yield from run.fail(pending.pop(task_id).targets, CollectionState.NOT_COLLECTED, why)
             for task_id, meta in ready:
                 if task_id not in pending:
                     continue
                 shard = pending.pop(task_id)
-                yield from self._hosts(shard, meta, seen, plan)
+                yield from self._hosts(shard, meta, run.seen, run.plan)
                 with contextlib.suppress(Exception):  # read once; an unforgotten result just expires
                     self.app(shard.operator).backend.forget(task_id)
             if not ready:
                 time.sleep(self.poll)
+        while run.out:
+            yield run.out.popleft()
         for shard in pending.values():
             why = (
                 f"shard {shard.shard_id} gave no result within the run's {self.deadline:g} s deadline "
                 f"(worker of operator {shard.operator} offline or stalled)"
             )
-            for t in shard.targets:
-                if t.name not in seen:
-                    seen.add(t.name)
-                    yield wire.failed_host(
-                        t,
-                        plan.get(t.name, ()),
-                        CollectionState.COLLECTOR_FAILED,
-                        why,
-                        EvidenceState.COLLECT_ERROR,
-                    )
+            yield from run.fail(shard.targets, CollectionState.COLLECTOR_FAILED, why)
+        for _index, (_operator, _site, hosts) in run.queue:
+            why = f"not sent before the run's {self.deadline:g} s deadline"
+            yield from run.fail(hosts, CollectionState.COLLECTOR_FAILED, why)
 
     def _gone(self, pending: Mapping[str, _Pending]) -> dict[str, str]:
         """Operators with shards pending whose workers all stopped announcing themselves."""
@@ -288,6 +312,10 @@ class CeleryCollector:
                     why,
                     EvidenceState.COLLECT_ERROR,
                 )
+
+
+def _no_subscription(producer: Any, task_id: str) -> None:
+    """Stands in for the result backend's per-task subscription (results are polled instead)."""
 
 
 def _connection_error(exc: BaseException) -> bool:
