@@ -152,3 +152,36 @@ def test_fleet_command_lines_fail_clearly(tmp_path: Path, monkeypatch: pytest.Mo
         app, ["worker", "--operator", "Tele com", "--broker-url", "redis://u@127.0.0.1/0", *common]
     )
     assert badop.exit_code == 2 and "operator id" in badop.output
+
+
+class _FakeApp:
+    """Stands in for an operator's Celery application: records sends, always online."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.backend = self
+        self.client = self
+
+    def exists(self, key: str) -> bool:
+        return True
+
+    def send_task(self, name: str, args: list[dict[str, object]], queue: str) -> object:
+        self.sent.append(str(args[0]["shard"]))
+        return type("R", (), {"id": f"{queue}-{len(self.sent)}"})()
+
+
+def test_each_operator_has_its_own_in_flight_window(tmp_path: Path) -> None:
+    from secaudit.fleet.settings import FleetSettings, Identity
+
+    settings = FleetSettings("redis://u@127.0.0.1/0", "", Identity(tmp_path, tmp_path, tmp_path))
+    collector = engine.CeleryCollector(settings, chunk_size=1, max_in_flight=3)
+    apps = {"cable": _FakeApp(), "telecom": _FakeApp()}
+    collector._apps.update(apps)
+    targets = (*(_target(f"c{i}", operator="cable") for i in range(10)), _target("t1"), _target("t2"))
+    run = engine._Dispatch.of(engine.shards(targets, 1), {})
+    collector._top_up(run)
+    assert (len(apps["cable"].sent), len(apps["telecom"].sent)) == (3, 2)  # telecom is not kept waiting
+    assert run.queued() == 7
+    run.done(next(iter(run.pending)))
+    collector._top_up(run)
+    assert len(apps["cable"].sent) == 4 and run.queued() == 6

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -67,12 +67,31 @@ class _Pending:
 class _Dispatch:
     """One collection's state: shards still to send, shards in flight, hosts already yielded."""
 
-    queue: deque[tuple[int, tuple[str, str, tuple[Target, ...]]]]
+    queues: dict[str, deque[tuple[int, str, tuple[Target, ...]]]]  # per operator: (index, site, hosts)
     plan: Plan
     pending: dict[str, _Pending] = field(default_factory=dict)
+    in_flight: Counter[str] = field(default_factory=Counter)
     seen: set[str] = field(default_factory=set)
     offline: dict[str, str] = field(default_factory=dict)
     out: deque[HostEvidence] = field(default_factory=deque)
+
+    @classmethod
+    def of(cls, cut: list[tuple[str, str, tuple[Target, ...]]], plan: Plan) -> _Dispatch:
+        """The shards queued per operator, in order."""
+        queues: dict[str, deque[tuple[int, str, tuple[Target, ...]]]] = {}
+        for index, (operator, site, hosts) in enumerate(cut):
+            queues.setdefault(operator, deque()).append((index, site, hosts))
+        return cls(queues, plan)
+
+    def queued(self) -> int:
+        """Hosts not sent yet."""
+        return sum(len(hosts) for queue in self.queues.values() for _, _, hosts in queue)
+
+    def done(self, task_id: str) -> _Pending:
+        """A shard that is no longer in flight."""
+        shard = self.pending.pop(task_id)
+        self.in_flight[shard.operator] -= 1
+        return shard
 
     def fail(self, hosts: tuple[Target, ...], state: CollectionState, why: str) -> list[HostEvidence]:
         """The hosts not yielded yet, as not collected (``state``) for ``why``."""
@@ -95,8 +114,8 @@ class CeleryCollector:
 
     ``worker_wait``: how long an operator's worker may take to show itself before its hosts are
     ``not_collected``. ``deadline``: the longest the whole collection may take. At most
-    ``max_in_flight`` shards are queued or running at once, so neither the broker nor this
-    process holds a whole city's plan in messages.
+    ``max_in_flight`` shards per operator are queued or running at once, so neither the broker nor
+    this process holds a whole city's plan in messages, and no operator waits for another's.
     """
 
     settings: FleetSettings
@@ -147,30 +166,32 @@ class CeleryCollector:
     def collect(self, targets: tuple[Target, ...], plan: Plan) -> Iterator[HostEvidence]:
         """Send shards (at most ``max_in_flight`` at a time) and yield each host as its shard's
         result arrives."""
-        run = _Dispatch(deque(enumerate(shards(targets, self.chunk_size))), plan)
+        run = _Dispatch.of(shards(targets, self.chunk_size), plan)
         yield from self._gather(run)
 
     def _top_up(self, run: _Dispatch) -> None:
         """Send queued shards up to the in-flight window; offline operators' hosts go to ``run.out``."""
-        while run.queue and len(run.pending) < self.max_in_flight:
-            index, (operator, site, hosts) = run.queue[0]
-            if operator not in run.offline:
-                run.offline[operator] = "" if self._online(operator) else self._offline(operator)
-            if run.offline[operator]:
-                run.queue.popleft()
-                run.out.extend(run.fail(hosts, CollectionState.NOT_COLLECTED, run.offline[operator]))
-                continue
-            shard_id = f"{self.run_id}/{operator}/{site}/{index}"
-            msg = wire.shard_message(self.run_id, shard_id, operator, hosts, run.plan)
-            result = self.app(operator).send_task(COLLECT_TASK, args=[msg], queue=queue_name(operator))
-            run.queue.popleft()  # only once sent: a send that fails is retried with the broker
-            run.pending[result.id] = _Pending(operator, shard_id, hosts)
+        for operator, queue in run.queues.items():  # a window per operator: none waits for another
+            while queue and run.in_flight[operator] < self.max_in_flight:
+                index, site, hosts = queue[0]
+                if operator not in run.offline:
+                    run.offline[operator] = "" if self._online(operator) else self._offline(operator)
+                if run.offline[operator]:
+                    queue.popleft()
+                    run.out.extend(run.fail(hosts, CollectionState.NOT_COLLECTED, run.offline[operator]))
+                    continue
+                shard_id = f"{self.run_id}/{operator}/{site}/{index}"
+                msg = wire.shard_message(self.run_id, shard_id, operator, hosts, run.plan)
+                result = self.app(operator).send_task(COLLECT_TASK, args=[msg], queue=queue_name(operator))
+                queue.popleft()  # only once sent: a send that fails is retried with the broker
+                run.pending[result.id] = _Pending(operator, shard_id, hosts)
+                run.in_flight[operator] += 1
 
     def _gather(self, run: _Dispatch) -> Iterator[HostEvidence]:
         pending = run.pending
         end = time.monotonic() + self.deadline
         unreachable_since: float | None = None
-        while pending or run.queue:
+        while pending or run.queued():
             if time.monotonic() >= end:
                 break
             try:
@@ -187,7 +208,7 @@ class CeleryCollector:
                 unreachable_since = unreachable_since or now
                 if now - unreachable_since > self.broker_grace:
                     lost = sum(len(p.targets) for p in pending.values())
-                    lost += sum(len(shard[1][2]) for shard in run.queue)
+                    lost += run.queued()
                     raise CollectionError(
                         f"the fleet broker is unreachable since {now - unreachable_since:.0f} s ({exc}); "
                         f"{lost} hosts were not collected, so the run is stopped instead of reporting short"
@@ -199,11 +220,11 @@ class CeleryCollector:
             for operator, why in gone.items():  # its worker stopped announcing itself mid-run
                 run.offline[operator] = why  # its shards still queued are not sent
                 for task_id in [i for i, p in pending.items() if p.operator == operator]:
-                    yield from run.fail(pending.pop(task_id).targets, CollectionState.NOT_COLLECTED, why)
+                    yield from run.fail(run.done(task_id).targets, CollectionState.NOT_COLLECTED, why)
             for task_id, meta in ready:
                 if task_id not in pending:
                     continue
-                shard = pending.pop(task_id)
+                shard = run.done(task_id)
                 yield from self._hosts(shard, meta, run.seen, run.plan)
                 with contextlib.suppress(Exception):  # read once; an unforgotten result just expires
                     self.app(shard.operator).backend.forget(task_id)
@@ -217,9 +238,10 @@ class CeleryCollector:
                 f"(worker of operator {shard.operator} offline or stalled)"
             )
             yield from run.fail(shard.targets, CollectionState.COLLECTOR_FAILED, why)
-        for _index, (_operator, _site, hosts) in run.queue:
-            why = f"not sent before the run's {self.deadline:g} s deadline"
-            yield from run.fail(hosts, CollectionState.COLLECTOR_FAILED, why)
+        for queue in run.queues.values():
+            for _index, _site, hosts in queue:
+                why = f"not sent before the run's {self.deadline:g} s deadline"
+                yield from run.fail(hosts, CollectionState.COLLECTOR_FAILED, why)
 
     def _gone(self, pending: Mapping[str, _Pending]) -> dict[str, str]:
         """Operators with shards pending whose workers all stopped announcing themselves."""
