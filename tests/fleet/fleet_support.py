@@ -108,9 +108,12 @@ class RedisServer:
                 self.proc.wait()
         self.proc = None
 
-    def restart(self, down_for: float = 0.0) -> None:
-        """Stop (SIGTERM: the AOF is flushed) and start again on the same port with the same users."""
+    def restart(self, down_for: float = 0.0, *, wipe: bool = False) -> None:
+        """Stop (SIGTERM: the AOF is flushed) and start again on the same port with the same users;
+        ``wipe``: without its data, as a broker without persistence comes back."""
         self.stop()
+        if wipe:
+            shutil.rmtree(self.root / "appendonlydir", ignore_errors=True)
         time.sleep(down_for)
         self.start()
 

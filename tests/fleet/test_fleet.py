@@ -388,3 +388,19 @@ def test_a_worker_lost_mid_run_leaves_its_hosts_not_collected_with_the_reason(en
         assert record.state is CollectionState.NOT_COLLECTED
         assert "went offline during the run" in record.detail
     assert outcome.exit_code == 3
+
+
+def test_a_broker_that_comes_back_without_its_data_stops_the_run_clearly(env: Env) -> None:
+    worker = env.worker("unicom", concurrency=1)
+    try:
+        thread, box = _collect_in_background(env, "unicom", chunk_size=10)
+        _wait_for(lambda: " received" in worker.text() or "error" in box, 20, "the shard to reach the worker")
+        env.server.restart(down_for=0.5, wipe=True)
+        thread.join(40)
+        assert not thread.is_alive()
+    finally:
+        worker.stop()
+    error = box.get("error")
+    assert isinstance(error, CollectionError), box
+    assert "lost this run's state for operator unicom" in str(error)
+    assert "hosts in flight were not collected" in str(error)

@@ -165,6 +165,9 @@ class _FakeApp:
     def exists(self, key: str) -> bool:
         return True
 
+    def set(self, key: str, value: str, ex: int) -> None:
+        assert key.startswith("secaudit:") and ":run:" in key and ex > 0
+
     def send_task(self, name: str, args: list[dict[str, object]], queue: str) -> object:
         self.sent.append(str(args[0]["shard"]))
         return type("R", (), {"id": f"{queue}-{len(self.sent)}"})()

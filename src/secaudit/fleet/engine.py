@@ -74,6 +74,7 @@ class _Dispatch:
     seen: set[str] = field(default_factory=set)
     offline: dict[str, str] = field(default_factory=dict)
     out: deque[HostEvidence] = field(default_factory=deque)
+    marked: set[str] = field(default_factory=set)  # operators whose run marker is set
 
     @classmethod
     def of(cls, cut: list[tuple[str, str, tuple[Target, ...]]], plan: Plan) -> _Dispatch:
@@ -180,6 +181,11 @@ class CeleryCollector:
                     queue.popleft()
                     run.out.extend(run.fail(hosts, CollectionState.NOT_COLLECTED, run.offline[operator]))
                     continue
+                if operator not in run.marked:  # gone after a broker restart = the broker lost its data
+                    self.app(operator).backend.client.set(
+                        self._marker(operator), "1", ex=int(self.deadline) + 3600
+                    )
+                    run.marked.add(operator)
                 shard_id = f"{self.run_id}/{operator}/{site}/{index}"
                 msg = wire.shard_message(self.run_id, shard_id, operator, hosts, run.plan)
                 result = self.app(operator).send_task(COLLECT_TASK, args=[msg], queue=queue_name(operator))
@@ -243,15 +249,30 @@ class CeleryCollector:
                 why = f"not sent before the run's {self.deadline:g} s deadline"
                 yield from run.fail(hosts, CollectionState.COLLECTOR_FAILED, why)
 
+    def _marker(self, operator: str) -> str:
+        return f"{key_prefix(operator)}run:{self.run_id}"
+
     def _gone(self, pending: Mapping[str, _Pending]) -> dict[str, str]:
-        """Operators with shards pending whose workers all stopped announcing themselves."""
+        """Operators with shards pending whose workers all stopped announcing themselves.
+
+        Raises :class:`CollectionError` when the broker no longer knows the run (it restarted
+        without its data): the shards in flight are lost, and waiting would only end in timeouts.
+        """
         now = time.monotonic()
         if now - self._checked < 2.0:
             return {}
         self._checked = now
         gone: dict[str, str] = {}
         for operator in {p.operator for p in pending.values()}:
-            if self.app(operator).backend.client.exists(f"{key_prefix(operator)}alive"):
+            client = self.app(operator).backend.client
+            if not client.exists(self._marker(operator)):
+                lost = sum(len(p.targets) for p in pending.values())
+                raise CollectionError(
+                    f"the fleet broker lost this run's state for operator {operator} (restarted without "
+                    f"persistence?): {lost} hosts in flight were not collected, so the run is stopped "
+                    "instead of reporting short"
+                )
+            if client.exists(f"{key_prefix(operator)}alive"):
                 self._last_alive[operator] = now
                 continue
             silent = now - self._last_alive.setdefault(operator, now)
