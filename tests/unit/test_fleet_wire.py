@@ -188,3 +188,26 @@ def test_each_operator_has_its_own_in_flight_window(tmp_path: Path) -> None:
     run.done(next(iter(run.pending)))
     collector._top_up(run)
     assert len(apps["cable"].sent) == 4 and run.queued() == 6
+
+
+def test_a_failing_shard_reports_its_error_without_the_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from celery import Celery
+
+    from secaudit.fleet.settings import COLLECT_TASK
+
+    app = Celery("t", set_as_current=False)
+    worker.register_tasks(app, "telecom")
+    ctx = worker.WorkerContext("telecom", {"telecom": Credential("u", "S3cret-pw")}, LiveOptions(tmp_path))
+    monkeypatch.setitem(worker._CONTEXT, "telecom", ctx)
+
+    def boom(*_: object) -> list[HostEvidence]:
+        raise OSError("login with S3cret-pw refused")
+
+    monkeypatch.setattr(worker, "collect", boom)
+    msg = wire.shard_message("r", "r/telecom/s1/0", "telecom", [_target("r1")], {})
+    with pytest.raises(RuntimeError) as caught:
+        app.tasks[COLLECT_TASK].run(msg)
+    assert "S3cret-pw" not in str(caught.value)
+    assert "could not collect the shard: OSError: login with <redacted> refused" in str(caught.value)

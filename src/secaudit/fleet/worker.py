@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from secaudit.collect.credentials import Credential, secret_values
+from secaudit.collect.credentials import Credential, scrub, secret_values
 from secaudit.collect.live import LiveCollector, LiveOptions, ReadOnlyViolationError, check_read_only
 from secaudit.collect.plan import PlannedCommand
 from secaudit.errors import ConfigurationError
@@ -161,7 +161,11 @@ def register_tasks(app: Any, operator: str) -> None:
     def collect_shard(self: Any, msg: dict[str, Any]) -> dict[str, Any]:
         ctx = _CONTEXT[operator]
         _, targets, plan = wire.read_shard(msg)  # each target's own operator is checked per host
-        hosts = collect(ctx, targets, plan)
+        try:
+            hosts = collect(ctx, targets, plan)
+        except Exception as exc:  # what crosses the broker never carries a credential
+            text = scrub(f"{type(exc).__name__}: {exc}", secret_values(ctx.credentials))
+            raise RuntimeError(f"the {ctx.operator} worker could not collect the shard: {text}") from None
         import redis  # noqa: PLC0415
 
         with redis.Redis.from_url(app.conf.broker_url) as store:
