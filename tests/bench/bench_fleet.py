@@ -213,6 +213,7 @@ def main() -> int:
                     coordinator_settings(server, ids, hard_time_limit=600),
                     run_id=uuid.uuid4().hex[:8],
                     chunk_size=chunk,
+                    processes=2,  # evaluation in 2 local processes, like the local run
                 )
                 rate, outcome = _timed(
                     f"celery, 2 workers, chunk {chunk}",

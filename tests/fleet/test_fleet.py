@@ -137,7 +137,8 @@ def test_same_findings_on_the_local_engine_and_on_celery_with_two_workers(env: E
     )
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SECAUDIT_FLEET_BROKER_PASSWORD", env.server.passwords[COORDINATOR_USER])
-        celery = run(env.request("celery", "telecom", "mobile", engine="celery", fleet=fleet))
+        # --processes 2: the arriving hosts are evaluated in two local processes
+        celery = run(env.request("celery", "telecom", "mobile", engine="celery", fleet=fleet, processes=2))
     assert len(local.result.targets) == len(celery.result.targets) == 16
     states = {r.host: r.state for r in celery.result.collection}
     assert set(states.values()) == {CollectionState.OK}, states

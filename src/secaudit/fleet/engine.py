@@ -15,14 +15,16 @@ no result before the run's deadline. A broker that stays unreachable longer than
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import time
 from collections import Counter, deque
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from secaudit.collect.base import Plan
+from secaudit.collect.base import HostProcessor, Plan
 from secaudit.errors import CollectionError
 from secaudit.fleet import wire
 from secaudit.fleet.settings import COLLECT_TASK, FleetSettings, key_prefix, make_app, queue_name
@@ -114,7 +116,8 @@ class CeleryCollector:
     """Collect through the operators' Celery workers; evaluation stays with the pipeline.
 
     ``worker_wait``: how long an operator's worker may take to show itself before its hosts are
-    ``not_collected``. ``deadline``: the longest the whole collection may take. At most
+    ``not_collected``. ``deadline``: the longest the whole collection may take. ``processes``:
+    local processes evaluating the arriving hosts (``run --processes``). At most
     ``max_in_flight`` shards per operator are queued or running at once, so neither the broker nor
     this process holds a whole city's plan in messages, and no operator waits for another's.
     """
@@ -127,6 +130,7 @@ class CeleryCollector:
     broker_grace: float = 30.0
     poll: float = 0.1
     max_in_flight: int = 200
+    processes: int = 1
     duplicates: int = 0
     _apps: dict[str, Any] = field(default_factory=dict, repr=False)
     _last_alive: dict[str, float] = field(default_factory=dict, repr=False)
@@ -169,6 +173,23 @@ class CeleryCollector:
         result arrives."""
         run = _Dispatch.of(shards(targets, self.chunk_size), plan)
         yield from self._gather(run)
+
+    def collect_processed(
+        self, targets: tuple[Target, ...], plan: Plan, process: HostProcessor | None
+    ) -> Iterator[HostEvidence]:
+        """Collect through the workers and, with ``processes`` > 1, evaluate the arriving hosts in
+        that many local processes (the pipeline's own ``process``: evaluation stays central)."""
+        if process is None or self.processes <= 1:
+            yield from self.collect(targets, plan)  # the pipeline processes each host itself
+            return
+        window: deque[Future[HostEvidence]] = deque()
+        with ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("fork")) as pool:
+            for host in self.collect(targets, plan):
+                window.append(pool.submit(process, host, None))
+                while window and (window[0].done() or len(window) > 8 * self.processes):
+                    yield window.popleft().result()
+            while window:
+                yield window.popleft().result()
 
     def _top_up(self, run: _Dispatch) -> None:
         """Send queued shards up to the in-flight window; offline operators' hosts go to ``run.out``."""

@@ -249,6 +249,7 @@ def fleet_collector(request: AuditRequest) -> Collector:
         chunk_size=fleet.chunk_size,
         deadline=fleet.deadline,
         worker_wait=fleet.worker_wait,
+        processes=request.processes,
     )
 
 
