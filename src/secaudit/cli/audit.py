@@ -132,7 +132,7 @@ def run(
     fleet_trust: Annotated[
         Path | None, typer.Option(help="celery: folder of trusted worker certificates (*.pem)")
     ] = None,
-    chunk_size: Annotated[int, typer.Option(help="celery: hosts per shard (per operator and site)")] = 25,
+    chunk_size: Annotated[int, typer.Option(help="celery: hosts per shard (per operator and site)")] = 20,
     fleet_deadline: Annotated[
         float, typer.Option(help="celery: seconds the whole collection may take")
     ] = 3600.0,

@@ -33,7 +33,7 @@ from secaudit.models.evidence import HostEvidence
 from secaudit.models.target import Target
 
 #: Hosts per shard (see docs/architecture.md, "Fleet engine", for the measurement behind it).
-DEFAULT_CHUNK = 25
+DEFAULT_CHUNK = 20
 
 
 def shards(targets: tuple[Target, ...], chunk_size: int) -> list[tuple[str, str, tuple[Target, ...]]]:

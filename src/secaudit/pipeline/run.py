@@ -60,7 +60,7 @@ class FleetOptions:
     key: Path
     cert: Path
     trust: Path
-    chunk_size: int = 25
+    chunk_size: int = 20
     deadline: float = 3600.0
     worker_wait: float = 5.0
     hard_time_limit: float = 600.0
