@@ -63,7 +63,11 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        self._wait()
+        try:
+            self._wait()
+        except RuntimeError:
+            self.stop()
+            raise
         if not self.passwords:
             self.passwords = {
                 u: secrets.token_urlsafe(16) for u in (COORDINATOR_USER, *map(worker_user, OPERATORS))

@@ -110,12 +110,13 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     tmp = tmp_path_factory.mktemp("fleet")
     paths = LabPaths(tmp / "lab")
     fleet = _fleet()
-    lab = start_lab(fleet, paths, dict.fromkeys(("telecom", "mobile", "unicom", "tower", "cable"), PASSWORD))
-    server = RedisServer(tmp / "redis").start()
     ids = Identities.create(tmp / "ids")
     key, _, _ = generate_keypair(tmp / "sign", "k")
+    lab = start_lab(fleet, paths, dict.fromkeys(("telecom", "mobile", "unicom", "tower", "cable"), PASSWORD))
+    server = RedisServer(tmp / "redis")
     e = Env(fleet, lab, paths, server, ids, tmp, key, {})
-    try:
+    try:  # whatever fails while setting up, nothing is left running
+        server.start()
         for op in ("telecom", "mobile"):
             e.workers[op] = e.worker(op)
         yield e
