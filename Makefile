@@ -11,7 +11,7 @@ DEMO_OUT := reports
 # without --state-dir use the same folder when run from the checkout.
 LAB_DIR ?= $(or $(XDG_RUNTIME_DIR),/tmp)/secaudit-lab-$(shell id -u)-$(shell printf %s "$(CURDIR)" | sha256sum | cut -c1-12)
 
-.PHONY: demo demo-offline demo-remediate bench test lint typecheck pytest venv clean chromium realworld realworld-fetch
+.PHONY: demo demo-offline demo-remediate bench bench-fleet test lint typecheck pytest venv clean chromium redis-server realworld realworld-fetch
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,15 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 \
 	  || echo "warning: no CJK font; zh-CN screenshots will show boxes"; }
 
-pytest: $(STAMP) chromium
+# The fleet tests start their own redis-server processes (127.0.0.1, random ports, password and ACL
+# users, temporary folders); install Debian's redis-server when missing (CI runs as root). Only the
+# binary is used: the tests never talk to a system redis.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { echo "installing Debian redis-server for the fleet tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >/dev/null 2>&1 \
+	  || { echo "error: redis-server could not be installed (apt-get install redis-server)" >&2; exit 1; }; }
+
+pytest: $(STAMP) chromium redis-server
 	$(BIN)/pytest
 
 test: lint typecheck pytest
@@ -105,6 +113,11 @@ bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_offline.py
 	$(BIN)/python tests/bench/bench_reports.py 1000
 	$(BIN)/python tests/bench/bench_live.py
+
+# The fleet engine: local vs Celery with 2 workers on lab devices (BENCH_FLEET_N, default 200; the
+# issue's size is 2000), then a chunk-size sweep; prints `celery/local ratio: X`.
+bench-fleet: $(STAMP) redis-server
+	$(BIN)/python tests/bench/bench_fleet.py
 
 # Real-world corpus (tests/realworld/README.md): third-party device files, never committed.
 # `make realworld-fetch DIR=/tmp/corpus MIRRORS=<folder of bare clones owner+name>` writes them;

@@ -4,10 +4,10 @@
 :func:`secaudit.pipeline.run.run`; the other commands call their stage's library functions.
 """
 
-from secaudit.cli import audit, checks, history, keys, lab, remediate, schedule
+from secaudit.cli import audit, checks, fleet, history, keys, lab, remediate, schedule
 from secaudit.cli._app import app
 
-__all__ = ["app", "audit", "checks", "history", "keys", "lab", "main", "remediate", "schedule"]
+__all__ = ["app", "audit", "checks", "fleet", "history", "keys", "lab", "main", "remediate", "schedule"]
 
 
 def main() -> None:

@@ -144,6 +144,27 @@ def run(
         Path | None,
         typer.Option(help="Write CPU ms per device per stage, wall time and peak RSS to this JSON file"),
     ] = None,
+    engine: Annotated[
+        str, typer.Option(help="local (this machine) or celery (the operators' `secaudit worker`s)")
+    ] = "local",
+    broker_url: Annotated[
+        str | None,
+        typer.Option(help="celery: redis://USER@HOST:PORT/DB (password in $SECAUDIT_FLEET_BROKER_PASSWORD)"),
+    ] = None,
+    fleet_key: Annotated[
+        Path | None, typer.Option(help="celery: the coordinator's RSA key (signs shards)")
+    ] = None,
+    fleet_cert: Annotated[Path | None, typer.Option(help="celery: the coordinator's certificate")] = None,
+    fleet_trust: Annotated[
+        Path | None, typer.Option(help="celery: folder of trusted worker certificates (*.pem)")
+    ] = None,
+    chunk_size: Annotated[int, typer.Option(help="celery: hosts per shard (per operator and site)")] = 20,
+    fleet_deadline: Annotated[
+        float, typer.Option(help="celery: seconds the whole collection may take")
+    ] = 3600.0,
+    worker_wait: Annotated[
+        float, typer.Option(help="celery: seconds to wait for an operator's worker to show itself")
+    ] = 5.0,
 ) -> None:
     """Audit the inventory (live, or --offline) and write signed per-operator and city bundles."""
 
@@ -163,10 +184,23 @@ def run(
             if not cosign_key or not cosign_cert:
                 die(f"--cosign {cosign!r}: expected KEY:CERT")
             cosign_files = (Path(cosign_key), Path(cosign_cert))
-        from secaudit.pipeline.run import AuditRequest  # noqa: PLC0415 - the live stack loads for `run` only
+        from secaudit.pipeline.run import AuditRequest, FleetOptions  # noqa: PLC0415 - live stack for `run` only
         from secaudit.pipeline.run import run as run_pipeline  # noqa: PLC0415
 
+        celery_options = None
+        if engine not in ("local", "celery"):
+            die(f"--engine must be local or celery, not {engine!r}")
+        if engine == "celery":
+            if broker_url is None or fleet_key is None or fleet_cert is None or fleet_trust is None:
+                die("--engine celery needs --broker-url, --fleet-key, --fleet-cert and --fleet-trust")
+            if chunk_size < 1:
+                die("--chunk-size must be at least 1")
+            celery_options = FleetOptions(
+                broker_url, fleet_key, fleet_cert, fleet_trust, chunk_size, fleet_deadline, worker_wait
+            )
         request = AuditRequest(
+            engine=engine,
+            celery=celery_options,
             key=key,
             inventory=inventory,
             offline=offline,

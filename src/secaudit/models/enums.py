@@ -102,6 +102,7 @@ class CollectionState(StrEnum):
     PAGING_NOT_DISABLED = "paging_not_disabled"
     EVIDENCE_MISSING = "evidence_missing"  # offline: files absent
     COLLECTOR_FAILED = "collector_failed"  # the collector itself failed (a worker process died)
+    NOT_COLLECTED = "not_collected"  # never attempted (the fleet: no worker of the operator online)
 
 
 SEVERITY_ORDER: dict[Severity, int] = {

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from secrets import token_hex
 
 from secaudit.collect.base import Collector
 from secaudit.collect.credentials import Credential, secret_values
@@ -51,6 +52,23 @@ from secaudit.resources import content_dir
 from secaudit.sign.suites import Signer, load_signer, with_cms_cosigner
 from secaudit.timing import StageTimes, process_cpu, timed
 from secaudit.timing import report as timing_report
+
+
+@dataclass(frozen=True, slots=True)
+class FleetOptions:
+    """``run --engine celery``: the broker, the coordinator's signing identity, shards and limits."""
+
+    broker_url: str
+    key: Path
+    cert: Path
+    trust: Path
+    chunk_size: int = 20
+    deadline: float = 3600.0
+    worker_wait: float = 5.0
+    hard_time_limit: float = 600.0
+
+
+ENGINES = ("local", "celery")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +115,8 @@ class AuditRequest:
     quiet: bool = False
     log_json: bool = False
     timings: Path | None = None
+    engine: str = "local"
+    celery: FleetOptions | None = None  # --engine celery: broker, identity, shard size
 
     @property
     def checks_dir(self) -> Path:
@@ -174,7 +194,10 @@ def default_collector(
     *,
     timed: bool = False,
 ) -> Collector:
-    """The collector ``secaudit run`` uses: offline folder or live, in one or several processes."""
+    """The collector ``secaudit run`` uses: offline folder or live, in one or several processes,
+    or the operators' fleet workers (``engine="celery"``)."""
+    if request.engine == "celery":
+        return fleet_collector(request)
     if request.offline is not None:
         if request.processes > 1:
             return ShardedCollector(
@@ -202,6 +225,36 @@ def default_collector(
             timed=timed,
         )
     return LiveCollector(inv.nornir, creds, options, secrets=secret_values(creds))
+
+
+def fleet_collector(request: AuditRequest) -> Collector:
+    """The fleet engine's collector; the coordinator holds no device credentials."""
+    from secaudit.fleet.engine import CeleryCollector  # noqa: PLC0415 - the fleet extra is optional
+    from secaudit.fleet.settings import FleetSettings, Identity, password_from_env  # noqa: PLC0415
+
+    fleet = request.celery
+    if fleet is None:
+        raise ConfigurationError(
+            "--engine celery needs --broker-url, --fleet-key, --fleet-cert and --fleet-trust"
+        )
+    if request.offline is not None:
+        raise ConfigurationError("--engine celery collects live; it cannot be combined with --offline")
+    settings = FleetSettings(
+        broker_url=fleet.broker_url,
+        password=password_from_env(),
+        identity=Identity(fleet.key, fleet.cert, fleet.trust),
+        hard_time_limit=fleet.hard_time_limit,
+        allow_non_loopback=request.allow_non_loopback,
+    )
+    settings.url()
+    return CeleryCollector(
+        settings,
+        run_id=token_hex(6),
+        chunk_size=fleet.chunk_size,
+        deadline=fleet.deadline,
+        worker_wait=fleet.worker_wait,
+        processes=request.processes,
+    )
 
 
 def _signers(request: AuditRequest) -> tuple[Signer, dict[str, Signer]]:
@@ -269,8 +322,14 @@ def run(request: AuditRequest, collector: Collector | None = None) -> RunOutcome
     )
     if not inv.targets:
         raise InventoryError("no host matches the inventory filters")
-    live = request.offline is None and collector is None
+    if request.engine not in ENGINES:
+        raise ConfigurationError(f"--engine must be one of {', '.join(ENGINES)}, not {request.engine!r}")
+    live = request.offline is None and collector is None and request.engine == "local"
     creds: dict[str, Credential] = {}
+    if request.engine == "celery" and collector is None:
+        check_live_gates(
+            inv, allow_production=request.allow_production, allow_non_loopback=request.allow_non_loopback
+        )
     if live:
         check_live_gates(
             inv, allow_production=request.allow_production, allow_non_loopback=request.allow_non_loopback
@@ -365,7 +424,9 @@ def run(request: AuditRequest, collector: Collector | None = None) -> RunOutcome
 
 
 __all__ = [
+    "ENGINES",
     "AuditRequest",
+    "FleetOptions",
     "RunOutcome",
     "check_live_gates",
     "default_collector",
