@@ -53,8 +53,8 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
     "SEC-IAM-002": {"cisco_xr": {"<u>": "noc"}},
     "SEC-IAM-003": {"cisco_xr": {"<u>": "noc"}},
     "SEC-IAM-004": {
-        "huawei_vrp": {"<u>": "audit01", "<password>": "$1c$Qk7w9s$Vb0Xz2"},
-        "cisco_xr": {"<u>": "noc", "<password>": _SHA512},
+        "huawei_vrp": {"<u>": "audit01", "<password>": "$1c$Qk7w9s$Vb0Xz2", "<key>": _VRP_KEY},
+        "cisco_xr": {"<u>": "noc", "<password>": _SHA512, "<key>": _XR_KEY},
     },
     "SEC-IAM-005": {"cisco_xr": {"<task>": "bgp", "<operator>": "noc"}},
     "SEC-IAM-006": {
@@ -165,18 +165,6 @@ ALLOW_WARN: dict[str, str] = {
 
 #: Cases the control's remediation cannot fix (content gaps, to be fixed in the control YAML).
 XFAIL: dict[str, str] = {
-    "SEC-IAM-004/cisco_xr/fail_isis_key_clear": (
-        "SEC-IAM-004 cisco_xr: remediation covers only 'username' passwords; a 'clear' IS-IS "
-        "hello-password needs re-entering as a keychain or encrypted key"
-    ),
-    "SEC-IAM-004/cisco_xr/fail_ntp_key_clear": (
-        "SEC-IAM-004 cisco_xr: remediation covers only 'username' passwords; a 'clear' NTP key needs "
-        "'ntp / authentication-key <id> <alg> encrypted <key>'"
-    ),
-    "SEC-IAM-004/huawei_vrp/fail_isis_key_plain": (
-        "SEC-IAM-004 huawei_vrp: remediation covers only local-user passwords; a plain IS-IS key needs "
-        "'interface <if> / isis authentication-mode hmac-sha256 key-id <n> cipher <key>'"
-    ),
     "SEC-SNMP-002/cisco_xr/fail_rw_community": (
         "fixture, not control: the RO and the RW community are both redacted to '<redacted:community>', "
         "so a remediation by name cannot tell them apart (with distinct names the control's lines fix it)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
+from secaudit.evaluate.fixes import FAILED, finding_fix
 from secaudit.evaluate.matching import find, lineage_text
 from secaudit.evaluate.operators import evaluate_rule
 from secaudit.evaluate.outcome import Outcome
@@ -105,15 +106,23 @@ def _applicability(check: PlatformCheck, ev: Mapping[str, ParsedEvidence], knobs
     return None
 
 
-def screen(check: PlatformCheck, ev: Mapping[str, ParsedEvidence], knobs: Knobs) -> Outcome:
+def screen(
+    check: PlatformCheck,
+    ev: Mapping[str, ParsedEvidence],
+    knobs: Knobs,
+    outcomes: list[Outcome] | None = None,
+) -> Outcome:
     """A manual check: its screens can prove a fail (or warn); otherwise a human decides.
+
+    ``outcomes`` are the screens' outcomes when the caller already has them.
 
     Examples:
         >>> screen(PlatformCheck(manual=True, attest="show the ACL"), {}, Knobs()).status
         <Status.MANUAL: 'manual'>
     """
     attest = f"manual check: {check.attest}"
-    outcomes = [evaluate_rule(rule, ev, knobs) for rule in check.screens]
+    if outcomes is None:
+        outcomes = [evaluate_rule(rule, ev, knobs) for rule in check.screens]
     proven = [o for o in outcomes if o.status in (Status.FAIL, Status.WARN)]
     if proven:
         return combine(proven)
@@ -140,6 +149,7 @@ def evaluate_control(
     check = control.platforms.get(target.platform)
     refs: tuple[EvidenceRef, ...] = ()
     remediation: tuple[str, ...] = ()
+    rollback: tuple[str, ...] = ()
     expected = ""
     if check is not None and check.evaluated:
         refs = tuple(
@@ -149,7 +159,7 @@ def evaluate_control(
             for p in (evidence.get(spec.id) for spec in check.evidence)
             if p is not None
         )
-        remediation = check.remediation
+        remediation, rollback = check.remediation, check.rollback
     if check is None:
         outcome = Outcome(
             Status.MANUAL,
@@ -161,14 +171,23 @@ def evaluate_control(
             Status.NOT_APPLICABLE, f"not applicable on {target.platform.value}: {check.not_applicable}"
         )
     elif check.manual:
-        outcome = screen(check, evidence, knobs)
+        outcomes = [evaluate_rule(rule, evidence, knobs) for rule in check.screens]
+        outcome = screen(check, evidence, knobs, outcomes)
         expected = "; ".join(r.expected or r.message for r in check.screens)
+        if outcome.status in FAILED:
+            remediation, rollback = finding_fix(check, check.screens, outcomes)
     else:
         expected = "; ".join(r.expected or r.message for r in check.rules)
         gate = _applicability(check, evidence, knobs)
-        outcome = gate or combine([evaluate_rule(rule, evidence, knobs) for rule in check.rules])
+        if gate is not None:
+            outcome = gate
+        else:
+            outcomes = [evaluate_rule(rule, evidence, knobs) for rule in check.rules]
+            outcome = combine(outcomes)
+            if outcome.status in FAILED:
+                remediation, rollback = finding_fix(check, check.rules, outcomes)
     if outcome.status in (Status.PASS, Status.NOT_APPLICABLE, Status.MANUAL):
-        remediation = ()
+        remediation = rollback = ()
     return Finding(
         fingerprint=fingerprint(control.id, target.name),
         control_id=control.id,
@@ -187,5 +206,6 @@ def evaluate_control(
         observed_digest=observed_digest(outcome.observed),
         expected=expected,
         remediation=remediation,
+        rollback=rollback,
         evidence=refs,
     )

@@ -78,7 +78,13 @@ class Finding(Frozen):
     observed: tuple[str, ...] = ()
     observed_digest: str = Field(default="", description="SHA-256 of the observed lines; pins waivers")
     expected: str = ""
-    remediation: tuple[str, ...] = ()
+    remediation: tuple[str, ...] = Field(
+        default=(),
+        description="the fix: the failed rules' own lines, placeholders filled from observed values",
+    )
+    rollback: tuple[str, ...] = Field(
+        default=(), description="how to undo the remediation lines, where known"
+    )
     evidence: tuple[EvidenceRef, ...] = ()
 
 
