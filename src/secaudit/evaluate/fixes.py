@@ -14,7 +14,7 @@ Pure: no I/O, no evaluation (the outcomes are the engine's).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from secaudit.evaluate.outcome import Outcome
 from secaudit.models.control import PlatformCheck, Rule
@@ -138,13 +138,49 @@ def rule_fix(rule: Rule, outcome: Outcome, check: PlatformCheck) -> Fix:
     return tuple(rem), tuple(back)
 
 
-def _union(blocks: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
-    """Blocks joined in order, a block identical to an earlier one left out."""
-    seen: dict[tuple[str, ...], None] = {}
+#: Lines that close or commit a section: they stay last in their section when blocks merge.
+SECTION_END = frozenset({"commit", "quit", "exit", "end", "$", "!", "root"})
+
+
+class _Line:
+    """One line of merged fix blocks, with its children in order of first appearance."""
+
+    __slots__ = ("children", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.children: dict[str, _Line] = {}
+
+    def lines(self) -> Iterator[str]:
+        kids = sorted(self.children.values(), key=lambda c: c.text.strip() in SECTION_END)
+        for child in kids:
+            yield child.text
+            yield from child.lines()
+
+
+def merge_blocks(blocks: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
+    """Fix blocks merged as configuration: a section two blocks open is opened once, with the
+    lines of both (in order of first appearance, its commit/quit last); a repeated line once.
+
+    Examples:
+        >>> merge_blocks([("aaa password-policy SEC", " min-length 12"),
+        ...               ("aaa password-policy SEC", " upper-case 1"), ("ssh timeout 60",)])
+        ('aaa password-policy SEC', ' min-length 12', ' upper-case 1', 'ssh timeout 60')
+        >>> merge_blocks([("profile 10", " omcc encrypt on", " commit", " quit"),
+        ...               ("profile 10", " gem add 1 encrypt on", " commit", " quit")])
+        ('profile 10', ' omcc encrypt on', ' gem add 1 encrypt on', ' commit', ' quit')
+    """
+    root = _Line("")
     for block in blocks:
-        if block:
-            seen.setdefault(block, None)
-    return tuple(line for block in seen for line in block)
+        stack: list[tuple[int, _Line]] = [(-1, root)]
+        for line in block:
+            depth = len(line) - len(line.lstrip(" "))
+            while stack[-1][0] >= depth:
+                stack.pop()
+            parent = stack[-1][1]
+            node = parent.children.setdefault(line.strip(), _Line(line))
+            stack.append((depth, node))
+    return tuple(root.lines())
 
 
 def finding_fix(check: PlatformCheck, rules: Sequence[Rule], outcomes: Sequence[Outcome]) -> Fix:
@@ -161,4 +197,4 @@ def finding_fix(check: PlatformCheck, rules: Sequence[Rule], outcomes: Sequence[
         (('undo ftp',), ())
     """
     fixes = [rule_fix(r, o, check) for r, o in zip(rules, outcomes, strict=True) if o.status in FAILED]
-    return _union(rem for rem, _ in fixes), _union(back for _, back in fixes)
+    return merge_blocks(rem for rem, _ in fixes), merge_blocks(back for _, back in fixes)
