@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -50,9 +51,12 @@ _NEUTRAL: tuple[tuple[str, str], ...] = (
 
 
 def neutral(name: str) -> str:
-    """A test value for placeholder ``<name>``."""
+    """A test value for placeholder ``<name>``; addresses differ per name (``<ip-1>``, ``<ip-2>``)."""
     bare = name[1:-1]
-    return next((v for pattern, v in _NEUTRAL if re.search(pattern, bare)), f"test-{bare}")
+    value = next((v for pattern, v in _NEUTRAL if re.search(pattern, bare)), f"test-{bare}")
+    if value == "192.0.2.7":
+        value = f"192.0.2.{10 + zlib.crc32(bare.encode()) % 200}"
+    return value
 
 
 def _fill_neutral(lines: tuple[str, ...]) -> list[str]:
