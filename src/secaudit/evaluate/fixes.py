@@ -104,7 +104,7 @@ def bindings(
             if _MORE.match(line) or skipped is None or not skipped.search(line):
                 unmatched = True
             continue
-        values = {k: v for k, v in match.groupdict().items() if v is not None}
+        values = {k: v or "" for k, v in match.groupdict().items()}  # an optional group: empty
         found.setdefault(tuple(sorted(values.items())), values)
     return list(found.values()), unmatched
 
