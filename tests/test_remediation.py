@@ -1,7 +1,8 @@
 """Remediation plans (``secaudit.remediate``): rendering, ordering, and the circular test.
 
 The circular test: for every configuration-based ``fail_`` fixture on huawei_vrp and cisco_xr,
-plan the fix from the fixture's running configuration, fill in the placeholders (tables below),
+plan the fix from the fixture's running configuration (redacted, as the pipeline plans from the
+redacted evidence), fill in the placeholders the observed lines did not give (tables below),
 apply the plan's remediation with hier_config ``future()``, write the configuration back in the
 platform's own text form and evaluate the control again: it must pass.
 
@@ -23,6 +24,7 @@ from secaudit.models.enums import Platform, Status
 from secaudit.models.finding import Finding
 from secaudit.platforms import PLATFORMS
 from secaudit.platforms.base import RemediationRules
+from secaudit.redact import redact_text
 from secaudit.remediate import RemediationPlan, needs_plan, plan_for_host, render_plan
 from secaudit.remediate.minimal import config_text, parse_lines, placeholders, running_tree
 
@@ -125,7 +127,7 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
         },
     },
     "SEC-SNMP-001": {
-        "huawei_vrp": {"<name>": "%^%#REDACTED%^%#", "<auth-key>": _VRP_KEY, "<priv-key>": _VRP_KEY},
+        "huawei_vrp": {"<name>": "<redacted:cipher>", "<auth-key>": _VRP_KEY, "<priv-key>": _VRP_KEY},
         "cisco_xr": {
             "<name>": "<redacted:community>",
             "<auth-group>": "sev1group",
@@ -150,7 +152,7 @@ CASE_VALUES: dict[str, dict[str, str]] = {
     "SEC-IAM-001/cisco_xr/fail_type7_password": {"<named-user>": "netops01"},
     "SEC-NTP-001/cisco_xr/fail_server_without_key": {"<vrf>": "management", "<ip-2>": "ipv6 2001:db8:20::2"},
     "SEC-RTE-001/cisco_xr/fail_password_inheritance_disabled": {"<ip>": "10.10.0.1"},
-    "SEC-SNMP-001/cisco_xr/fail_catalogue_5_4": {"<name>": "public"},
+    "SEC-SNMP-001/cisco_xr/fail_catalogue_5_4": {"<name>": "<redacted:community:default>"},
     "SEC-SNMP-002/cisco_xr/fail_catalogue_5_4": {"<old-name>": "public"},
     "SEC-SNMP-002/cisco_xr/fail_private_name": {"<old-name>": "<redacted:community:default>"},
     "SEC-SNMP-002/huawei_vrp/fail_clear_default_name": {"<old-name>": "<redacted:community:default>"},
@@ -226,7 +228,8 @@ def _evidence_file(case: Case) -> Path:
 def test_circular_remediation_fixes_the_fixture(case: Case, catalogue: Catalogue, tmp_path: Path) -> None:
     control = catalogue.by_id()[case.control_id]
     evidence = _evidence_file(case)
-    running_text = evidence.read_text(encoding="utf-8")
+    # the pipeline plans from the redacted evidence, as the engine saw it (fills come from it)
+    running_text = redact_text(evidence.read_text(encoding="utf-8"))
     finding = evaluate_dir(control, case.platform, evidence.parent)
     assert finding.status is Status.FAIL
 
