@@ -294,7 +294,8 @@ def test_issue14_type7_tacacs_key_is_not_told_to_change_a_username(catalogue: Ca
     # 'password6 encryption aes' is already configured on this fixture: the minimal change drops it
     assert rem == ["tacacs-server host 10.20.4.10 port 49", " key 6 <key>", " exit"]
     assert "# REQUIRES VALUES: <key>" in text
-    assert "# REQUIRES VALUES: 1 of 1 block(s) hold values the evidence did not give (<...>): SEC-IAM-004" in text
+    header = "# REQUIRES VALUES: 1 of 1 block(s) hold values the evidence did not give (<...>): SEC-IAM-004"
+    assert header in text
     # a finding failing two rules gets the union of both fixes, and nothing else
     _, rem, _ = _plan_text(catalogue, "SEC-IAM-004/cisco_xr/warn_catalogue_5_4")
     assert rem == [
