@@ -114,6 +114,7 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
             "<process-id>": "2",
             "<router-id>": "10.10.0.102",
             "<area>": "0.0.0.20",
+            "<key-chain>": "LDP-KC",
         },
         "cisco_xr": {
             "<key>": _XR_KEY,
@@ -159,12 +160,7 @@ CASE_VALUES: dict[str, dict[str, str]] = {
 }
 
 #: Controls whose fixed configuration may still warn, and why.
-ALLOW_WARN: dict[str, str] = {
-    "SEC-RTE-001/huawei_vrp": (
-        "the remediation's own LDP line 'md5-password cipher <peer-lsr-id> <key>' is MD5, which the "
-        "control's warn rule 'routing protocol authentication uses MD5' reports"
-    ),
-}
+ALLOW_WARN: dict[str, str] = {}
 
 #: Cases the control's remediation cannot fix (content gaps, to be fixed in the control YAML).
 XFAIL: dict[str, str] = {

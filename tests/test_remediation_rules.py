@@ -156,7 +156,8 @@ def _own_fix_cases() -> list[Case]:
 
 def _configurable(rule: Rule) -> bool:
     """A rule with its own fix in configuration lines (not prose for the ACS or a web UI)."""
-    return bool(rule.remediation) and not rule.remediation[0].startswith("(")
+    lines = rule.remediation or (rule.shapes[0].remediation if rule.shapes else ())
+    return bool(lines) and not lines[0].startswith("(")
 
 
 OWN_FIX_CASES = _own_fix_cases()
@@ -212,6 +213,7 @@ def _rollbacks(catalogue: Catalogue) -> Iterator[tuple[str, Platform, tuple[str,
     def walk(rule: Rule) -> Iterator[tuple[str, ...]]:
         if rule.rollback:
             yield rule.rollback
+        yield from (shape.rollback for shape in rule.shapes if shape.rollback)
         if isinstance(rule, COMPOSITE):
             for sub in rule.rules:
                 yield from walk(sub)

@@ -109,8 +109,17 @@ def bindings(
     return list(found.values()), unmatched
 
 
+def _shapes(rule: Rule) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    own = [(rule.fill_from, rule.remediation, rule.rollback)] if rule.fill_from is not None else []
+    return [*((s.fill_from, s.remediation, s.rollback) for s in rule.shapes), *own]
+
+
 def rule_fix(rule: Rule, outcome: Outcome, check: PlatformCheck) -> Fix:
     """The fix of one failed rule: its own lines filled from its failure, or the check's lines.
+
+    Each observed line takes the first of the rule's ``shapes`` whose ``fill_from`` matches it,
+    then the rule's own ``fill_from``; one filled copy per distinct set of values. A line none
+    matches (and ``fill_skip`` does not name) adds the rule's own lines unfilled.
 
     Examples:
         >>> from secaudit.models.control import ConfigAbsent, MatchRule
@@ -122,20 +131,29 @@ def rule_fix(rule: Rule, outcome: Outcome, check: PlatformCheck) -> Fix:
         >>> rule_fix(rule, seen, PlatformCheck(manual=True, attest="-"))[0]
         ('username noc', ' secret 10 <password>', ' no password')
     """
-    if not rule.remediation:
+    if not rule.remediation and not rule.shapes:
         return check.remediation, check.rollback
-    if rule.fill_from is None:
+    shapes = _shapes(rule)
+    if not shapes:
         return rule.remediation, rule.rollback
-    found, unmatched = bindings(rule.fill_from, outcome.observed, rule.fill_skip)
-    rem: list[str] = []
-    back: list[str] = []
-    for values in found:
-        rem.extend(fill(rule.remediation, values))
-        back.extend(fill(rule.rollback, values))
-    if unmatched or not outcome.observed:
-        rem.extend(rule.remediation)
-        back.extend(rule.rollback)
-    return tuple(rem), tuple(back)
+    rem: list[tuple[str, ...]] = []
+    back: list[tuple[str, ...]] = []
+    unmatched = not outcome.observed
+    for line in outcome.observed:
+        for pattern, lines, undo in shapes:
+            match = None if _MORE.match(line) else re.search(pattern, line)
+            if match is not None:
+                values = {k: v or "" for k, v in match.groupdict().items()}  # an optional group: empty
+                rem.append(fill(lines, values))
+                back.append(fill(undo, values))
+                break
+        else:
+            if _MORE.match(line) or rule.fill_skip is None or not re.search(rule.fill_skip, line):
+                unmatched = True
+    if unmatched:
+        rem.append(rule.remediation or check.remediation)
+        back.append(rule.rollback if rule.remediation else check.rollback)
+    return merge_blocks(rem), merge_blocks(back)
 
 
 #: Lines that close or commit a section: they stay last in their section when blocks merge.

@@ -65,6 +65,17 @@ def on_fail_status(on_fail: OnFail) -> Status:
     return _ON_FAIL_STATUS[on_fail]
 
 
+class FixShape(Frozen):
+    """Another shape of a rule's failure with its own fix (``RuleFix.shapes``): an observed line
+    ``fill_from`` matches gets this fix, filled from it."""
+
+    fill_from: str
+    remediation: tuple[str, ...] = Field(min_length=1)
+    rollback: tuple[str, ...] = ()
+
+    _fill_re = field_validator("fill_from")(_check_regex)
+
+
 class RuleFix(Frozen):
     """A rule's own fix: what to send when this rule fails, and how to undo it.
 
@@ -85,6 +96,11 @@ class RuleFix(Frozen):
         description="regex with named groups over the observed lines that fill <name> placeholders",
     )
 
+    shapes: tuple[FixShape, ...] = Field(
+        default=(),
+        description="other failure shapes, each with its own fill_from and fix; an observed line takes "
+        "the first shape that matches it, then the rule's own fill_from",
+    )
     fill_skip: str | None = Field(
         default=None,
         description="regex of observed lines 'fill_from' need not match (another rule's fix covers them)",
@@ -101,8 +117,8 @@ class RuleFix(Frozen):
                 raise ValueError("'fill_from' fills the rule's own 'remediation', which is missing")
             if not re.compile(self.fill_from).groupindex:
                 raise ValueError("'fill_from' needs at least one named group (?P<name>...)")
-        elif self.fill_skip is not None:
-            raise ValueError("'fill_skip' needs 'fill_from'")
+        elif self.fill_skip is not None and not self.shapes:
+            raise ValueError("'fill_skip' needs 'fill_from' or 'shapes'")
         return self
 
 
