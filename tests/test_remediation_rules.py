@@ -183,12 +183,21 @@ def test_rule_fix_clears_its_own_rule(case: Case, catalogue: Catalogue) -> None:
         (eid,) = _evidence_ids(rule)
         parsed = evidence[eid]
         tree = build_tree(apply_fix(platform, parsed.text, lines), get_platform(platform).hconfig_platform)
-        after = evaluate_rule(rule, {**evidence, eid: replace(parsed, tree=tree)}, Knobs())
+        fixed = {**evidence, eid: replace(parsed, tree=tree)}
+        after = evaluate_rule(rule, fixed, Knobs())
+        shown = "\n    ".join(lines)
         if after.status in FAILED:
-            shown = "\n    ".join(lines)
             problems.append(
                 f"rule {index}: its own fix leaves it {after.status.value}: {after.message}\n    {shown}"
             )
+        for other_index, other in enumerate(check.rules):  # nor may it bring up another weakness
+            if evaluate_rule(other, evidence, Knobs()).status in FAILED:
+                continue
+            now = evaluate_rule(other, fixed, Knobs())
+            if now.status in FAILED:
+                problems.append(
+                    f"rule {index}: its fix makes rule {other_index} {now.status.value}: {now.message}\n    {shown}"
+                )
     if not checked:
         pytest.skip("no rule with its own configuration fix fails on this fixture")
     assert not problems, "\n".join(problems)
