@@ -195,9 +195,8 @@ def test_rule_fix_clears_its_own_rule(case: Case, catalogue: Catalogue) -> None:
                 continue
             now = evaluate_rule(other, fixed, Knobs())
             if now.status in FAILED:
-                problems.append(
-                    f"rule {index}: its fix makes rule {other_index} {now.status.value}: {now.message}\n    {shown}"
-                )
+                problems.append(f"rule {index}: its fix makes rule {other_index} {now.status.value}: ")
+                problems.append(f"{now.message}\n    {shown}")
     if not checked:
         pytest.skip("no rule with its own configuration fix fails on this fixture")
     assert not problems, "\n".join(problems)
