@@ -81,15 +81,57 @@ def _negation(platform: Platform) -> tuple[str, ...]:
 
 _SWITCH = re.compile(r" (?:on|off|enable|disable)$")
 
+#: Settings that hold one value on platforms without a remediation driver, as this test models
+#: their CLI (entering one replaces the line with the same key, the regex's first group). Verified
+#: forms of the catalogue; the hier_config platforms have theirs in ``RemediationRules``.
+SINGLE_VALUE: dict[str, tuple[re.Pattern[str], ...]] = {
+    "zte_zxros": tuple(
+        re.compile(p)
+        for p in (
+            r"^(line \S+ (?:idle|absolute)-timeout) ",
+            r"^(user-authen-restriction) ",
+            r"^(strong-password length) ",
+            r"^(global-user-aging) ",
+            r"^(clock timezone) ",
+        )
+    ),
+    "zte_zxa10": tuple(
+        re.compile(p)
+        for p in (
+            r"^(line \S+ (?:idle|absolute)-timeout) ",
+            r"^(user-authen-restriction) ",
+            r"^(strong-password length) ",
+            r"^(global-user-aging) ",
+            r"^(clock timezone) ",
+        )
+    ),
+    "huawei_smartax": tuple(
+        re.compile(p)
+        for p in (
+            r"^(ssh server (?:cipher|hmac|key-exchange|dh-exchange min-len)) ",
+            r"^(snmp-agent sys-info version) ",
+            r"^(timezone) ",
+        )
+    ),
+}
 
-def _same_setting(old: str, new: str) -> bool:
+
+def _same_setting(platform: str, old: str, new: str) -> bool:
     """How the CLI of a platform without a remediation driver treats a line entered again:
     ``gem add 1 eth tcont 1 encrypt on`` replaces ``gem add 1 eth tcont 1`` (new options) and
-    ``... encrypt off`` (the other end of a switch)."""
-    return new.startswith(f"{old} ") or _SWITCH.sub("", old) == _SWITCH.sub("", new)
+    ``... encrypt off`` (the other end of a switch); a single-value setting replaces its value."""
+    if new.startswith(f"{old} ") or _SWITCH.sub("", old) == _SWITCH.sub("", new):
+        return True
+    for pattern in SINGLE_VALUE.get(platform, ()):
+        a, b = pattern.match(old), pattern.match(new)
+        if a is not None and b is not None and a.group(1) == b.group(1):
+            return True
+    return False
 
 
-def _merge(node: HConfig | HConfigChild, fix: HConfig | HConfigChild, negations: tuple[str, ...]) -> None:
+def _merge(
+    node: HConfig | HConfigChild, fix: HConfig | HConfigChild, negations: tuple[str, ...], platform: str
+) -> None:
     """Apply fix lines to a tree as the device would: a negation removes the line (or the lines
     it prefixes); a section line enters the existing section it names (``ont-lineprofile gpon
     profile-id 10`` enters ``... profile-id 10 profile-name "X"``); a line replaces its setting."""
@@ -106,10 +148,10 @@ def _merge(node: HConfig | HConfigChild, fix: HConfig | HConfigChild, negations:
             target = next((c for c in node.children if c.text.startswith(f"{child.text} ")), None)
         if target is None:
             for old in tuple(node.children):
-                if not old.children and not child.children and _same_setting(old.text, child.text):
+                if not old.children and not child.children and _same_setting(platform, old.text, child.text):
                     old.delete()
             target = node.add_child(child.text)
-        _merge(target, child, negations)
+        _merge(target, child, negations, platform)
 
 
 def apply_fix(platform: Platform, running_text: str, lines: list[str]) -> list[str]:
@@ -120,7 +162,7 @@ def apply_fix(platform: Platform, running_text: str, lines: list[str]) -> list[s
         return list(tree_lines(future, exits=False))
     running = to_hconfig(spec, running_text)
     fix = to_hconfig(spec, "\n".join(lines))
-    _merge(running, fix, _negation(platform))
+    _merge(running, fix, _negation(platform), platform.value)
     return list(tree_lines(running, exits=False))
 
 
