@@ -47,6 +47,7 @@ _NEUTRAL: tuple[tuple[str, str], ...] = (
     (r"mask", "255.255.255.0"),
     (r"key|password|secret|pwd", "Test-Value-9x"),
     (r"^(id|n|idx|t|as|asn|area|process|key-id)$", "7"),
+    (r"vlan", "100"),
 )
 
 
@@ -93,6 +94,9 @@ SINGLE_VALUE: dict[str, tuple[re.Pattern[str], ...]] = {
             r"^(strong-password length) ",
             r"^(global-user-aging) ",
             r"^(clock timezone) ",
+            r"^(snmp-server group \S+ v3) ",
+            r"^(login-type-allowed) ",
+            r"^(ntp server \S+) ",
         )
     ),
     "zte_zxa10": tuple(
@@ -103,6 +107,9 @@ SINGLE_VALUE: dict[str, tuple[re.Pattern[str], ...]] = {
             r"^(strong-password length) ",
             r"^(global-user-aging) ",
             r"^(clock timezone) ",
+            r"^(snmp-server group \S+ v3) ",
+            r"^(line \S+ idle-timeout) ",
+            r"^(ntp server \S+) ",
         )
     ),
     "huawei_smartax": tuple(
@@ -111,6 +118,8 @@ SINGLE_VALUE: dict[str, tuple[re.Pattern[str], ...]] = {
             r"^(ssh server (?:cipher|hmac|key-exchange|dh-exchange min-len)) ",
             r"^(snmp-agent sys-info version) ",
             r"^(timezone) ",
+            r"^(snmp-agent group v3 \S+) ",
+            r"^(system user password security-length) ",
         )
     ),
 }
@@ -122,6 +131,8 @@ def _same_setting(platform: str, old: str, new: str) -> bool:
     ``... encrypt off`` (the other end of a switch); a single-value setting replaces its value."""
     if new.startswith(f"{old} ") or _SWITCH.sub("", old) == _SWITCH.sub("", new):
         return True
+    if any(old == f"{neg}{new}" or new == f"{neg}{old}" for neg in ("undo ", "no ")):
+        return True  # a line and its own negation are one setting
     for pattern in SINGLE_VALUE.get(platform, ()):
         a, b = pattern.match(old), pattern.match(new)
         if a is not None and b is not None and a.group(1) == b.group(1):
