@@ -1,7 +1,8 @@
 """Remediation plans (``secaudit.remediate``): rendering, ordering, and the circular test.
 
 The circular test: for every configuration-based ``fail_`` fixture on huawei_vrp and cisco_xr,
-plan the fix from the fixture's running configuration, fill in the placeholders (tables below),
+plan the fix from the fixture's running configuration (redacted, as the pipeline plans from the
+redacted evidence), fill in the placeholders the observed lines did not give (tables below),
 apply the plan's remediation with hier_config ``future()``, write the configuration back in the
 platform's own text form and evaluate the control again: it must pass.
 
@@ -16,12 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from secaudit.evaluate.fixes import merge_blocks
 from secaudit.evaluate.loader import Catalogue
 from secaudit.models.control import Control
 from secaudit.models.enums import Platform, Status
 from secaudit.models.finding import Finding
 from secaudit.platforms import PLATFORMS
 from secaudit.platforms.base import RemediationRules
+from secaudit.redact import redact_text
 from secaudit.remediate import RemediationPlan, needs_plan, plan_for_host, render_plan
 from secaudit.remediate.minimal import config_text, parse_lines, placeholders, running_tree
 
@@ -53,8 +56,8 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
     "SEC-IAM-002": {"cisco_xr": {"<u>": "noc"}},
     "SEC-IAM-003": {"cisco_xr": {"<u>": "noc"}},
     "SEC-IAM-004": {
-        "huawei_vrp": {"<u>": "audit01", "<password>": "$1c$Qk7w9s$Vb0Xz2"},
-        "cisco_xr": {"<u>": "noc", "<password>": _SHA512},
+        "huawei_vrp": {"<u>": "audit01", "<password>": "$1c$Qk7w9s$Vb0Xz2", "<key>": _VRP_KEY},
+        "cisco_xr": {"<u>": "noc", "<password>": _SHA512, "<key>": _XR_KEY},
     },
     "SEC-IAM-005": {"cisco_xr": {"<task>": "bgp", "<operator>": "noc"}},
     "SEC-IAM-006": {
@@ -111,6 +114,7 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
             "<process-id>": "2",
             "<router-id>": "10.10.0.102",
             "<area>": "0.0.0.20",
+            "<key-chain>": "LDP-KC",
         },
         "cisco_xr": {
             "<key>": _XR_KEY,
@@ -124,7 +128,7 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
         },
     },
     "SEC-SNMP-001": {
-        "huawei_vrp": {"<name>": "%^%#REDACTED%^%#", "<auth-key>": _VRP_KEY, "<priv-key>": _VRP_KEY},
+        "huawei_vrp": {"<name>": "<redacted:cipher>", "<auth-key>": _VRP_KEY, "<priv-key>": _VRP_KEY},
         "cisco_xr": {
             "<name>": "<redacted:community>",
             "<auth-group>": "sev1group",
@@ -149,34 +153,17 @@ CASE_VALUES: dict[str, dict[str, str]] = {
     "SEC-IAM-001/cisco_xr/fail_type7_password": {"<named-user>": "netops01"},
     "SEC-NTP-001/cisco_xr/fail_server_without_key": {"<vrf>": "management", "<ip-2>": "ipv6 2001:db8:20::2"},
     "SEC-RTE-001/cisco_xr/fail_password_inheritance_disabled": {"<ip>": "10.10.0.1"},
-    "SEC-SNMP-001/cisco_xr/fail_catalogue_5_4": {"<name>": "public"},
+    "SEC-SNMP-001/cisco_xr/fail_catalogue_5_4": {"<name>": "<redacted:community:default>"},
     "SEC-SNMP-002/cisco_xr/fail_catalogue_5_4": {"<old-name>": "public"},
     "SEC-SNMP-002/cisco_xr/fail_private_name": {"<old-name>": "<redacted:community:default>"},
     "SEC-SNMP-002/huawei_vrp/fail_clear_default_name": {"<old-name>": "<redacted:community:default>"},
 }
 
 #: Controls whose fixed configuration may still warn, and why.
-ALLOW_WARN: dict[str, str] = {
-    "SEC-RTE-001/huawei_vrp": (
-        "the remediation's own LDP line 'md5-password cipher <peer-lsr-id> <key>' is MD5, which the "
-        "control's warn rule 'routing protocol authentication uses MD5' reports"
-    ),
-}
+ALLOW_WARN: dict[str, str] = {}
 
 #: Cases the control's remediation cannot fix (content gaps, to be fixed in the control YAML).
 XFAIL: dict[str, str] = {
-    "SEC-IAM-004/cisco_xr/fail_isis_key_clear": (
-        "SEC-IAM-004 cisco_xr: remediation covers only 'username' passwords; a 'clear' IS-IS "
-        "hello-password needs re-entering as a keychain or encrypted key"
-    ),
-    "SEC-IAM-004/cisco_xr/fail_ntp_key_clear": (
-        "SEC-IAM-004 cisco_xr: remediation covers only 'username' passwords; a 'clear' NTP key needs "
-        "'ntp / authentication-key <id> <alg> encrypted <key>'"
-    ),
-    "SEC-IAM-004/huawei_vrp/fail_isis_key_plain": (
-        "SEC-IAM-004 huawei_vrp: remediation covers only local-user passwords; a plain IS-IS key needs "
-        "'interface <if> / isis authentication-mode hmac-sha256 key-id <n> cipher <key>'"
-    ),
     "SEC-SNMP-002/cisco_xr/fail_rw_community": (
         "fixture, not control: the RO and the RW community are both redacted to '<redacted:community>', "
         "so a remediation by name cannot tell them apart (with distinct names the control's lines fix it)"
@@ -237,7 +224,8 @@ def _evidence_file(case: Case) -> Path:
 def test_circular_remediation_fixes_the_fixture(case: Case, catalogue: Catalogue, tmp_path: Path) -> None:
     control = catalogue.by_id()[case.control_id]
     evidence = _evidence_file(case)
-    running_text = evidence.read_text(encoding="utf-8")
+    # the pipeline plans from the redacted evidence, as the engine saw it (fills come from it)
+    running_text = redact_text(evidence.read_text(encoding="utf-8"))
     finding = evaluate_dir(control, case.platform, evidence.parent)
     assert finding.status is Status.FAIL
 
@@ -245,7 +233,9 @@ def test_circular_remediation_fixes_the_fixture(case: Case, catalogue: Catalogue
     (fix,) = plan.fixes
     assert fix.method == "minimal"
     assert fix.remediation, "hier_config found nothing to change"
-    lines = _fill(case, fix.remediation)
+    # filled in, a placeholder section may name one the fix already opens ('username <user>' and
+    # 'username admin'): the engineer's block is one configuration
+    lines = list(merge_blocks([tuple(_fill(case, fix.remediation))]))
     assert not placeholders(lines), f"no value for {placeholders(lines)} in the test's VALUES table"
 
     platform = Platform(case.platform)

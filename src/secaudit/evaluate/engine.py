@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
+from secaudit.evaluate.fixes import FAILED, finding_fix
 from secaudit.evaluate.matching import find, lineage_text
 from secaudit.evaluate.operators import evaluate_rule
 from secaudit.evaluate.outcome import Outcome
@@ -132,8 +133,15 @@ def _applicability(check: PlatformCheck, ev: Mapping[str, ParsedEvidence], knobs
     return None
 
 
-def screen(check: PlatformCheck, ev: Mapping[str, ParsedEvidence], knobs: Knobs) -> Outcome:
+def screen(
+    check: PlatformCheck,
+    ev: Mapping[str, ParsedEvidence],
+    knobs: Knobs,
+    outcomes: list[Outcome] | None = None,
+) -> Outcome:
     """A manual check: its screens can prove a fail (or warn); otherwise a human decides.
+
+    ``outcomes`` are the screens' outcomes when the caller already has them.
 
     Examples:
         >>> screen(PlatformCheck(manual=True, attest="show the ACL"), {}, Knobs()).status
@@ -141,7 +149,8 @@ def screen(check: PlatformCheck, ev: Mapping[str, ParsedEvidence], knobs: Knobs)
     """
     attest = f"manual check: {check.attest}"
     attest_zh = f"人工核查：{check.attest_zh or check.attest}"
-    outcomes = [evaluate_rule(rule, ev, knobs) for rule in check.screens]
+    if outcomes is None:
+        outcomes = [evaluate_rule(rule, ev, knobs) for rule in check.screens]
     proven = [o for o in outcomes if o.status in (Status.FAIL, Status.WARN)]
     if proven:
         return combine(proven)
@@ -191,6 +200,7 @@ def evaluate_control(
     check = control.platforms.get(target.platform)
     refs: tuple[EvidenceRef, ...] = ()
     remediation: tuple[str, ...] = ()
+    rollback: tuple[str, ...] = ()
     expected = expected_zh = ""
     if check is not None and check.evaluated:
         refs = tuple(
@@ -198,7 +208,7 @@ def evaluate_control(
             for p in (evidence.get(spec.id) for spec in check.evidence)
             if p is not None
         )
-        remediation = check.remediation
+        remediation, rollback = check.remediation, check.rollback
     if check is None:
         outcome = Outcome(
             Status.MANUAL,
@@ -214,14 +224,23 @@ def evaluate_control(
             message_zh=f"在 {target.platform.value} 上不适用：{why_zh}",
         )
     elif check.manual:
-        outcome = screen(check, evidence, knobs)
+        outcomes = [evaluate_rule(rule, evidence, knobs) for rule in check.screens]
+        outcome = screen(check, evidence, knobs, outcomes)
         expected, expected_zh = expectations(check.screens)
+        if outcome.status in FAILED:
+            remediation, rollback = finding_fix(check, check.screens, outcomes)
     else:
         expected, expected_zh = expectations(check.rules)
         gate = _applicability(check, evidence, knobs)
-        outcome = gate or combine([evaluate_rule(rule, evidence, knobs) for rule in check.rules])
+        if gate is not None:
+            outcome = gate
+        else:
+            outcomes = [evaluate_rule(rule, evidence, knobs) for rule in check.rules]
+            outcome = combine(outcomes)
+            if outcome.status in FAILED:
+                remediation, rollback = finding_fix(check, check.rules, outcomes)
     if outcome.status in (Status.PASS, Status.NOT_APPLICABLE, Status.MANUAL):
-        remediation = ()
+        remediation = rollback = ()
     return Finding(
         fingerprint=fingerprint(control.id, target.name),
         control_id=control.id,
@@ -242,5 +261,6 @@ def evaluate_control(
         expected=expected,
         expected_zh=expected_zh,
         remediation=remediation,
+        rollback=rollback,
         evidence=refs,
     )

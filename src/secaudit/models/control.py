@@ -65,7 +65,64 @@ def on_fail_status(on_fail: OnFail) -> Status:
     return _ON_FAIL_STATUS[on_fail]
 
 
-class RuleBase(Frozen):
+class FixShape(Frozen):
+    """Another shape of a rule's failure with its own fix (``RuleFix.shapes``): an observed line
+    ``fill_from`` matches gets this fix, filled from it."""
+
+    fill_from: str
+    remediation: tuple[str, ...] = Field(min_length=1)
+    rollback: tuple[str, ...] = ()
+
+    _fill_re = field_validator("fill_from")(_check_regex)
+
+
+class RuleFix(Frozen):
+    """A rule's own fix: what to send when this rule fails, and how to undo it.
+
+    ``fill_from`` is a regular expression read against each observed line of the rule's failure
+    (``parent > child`` text): every named group fills the placeholder of the same name in the fix
+    (``(?P<id>\\d+)`` fills ``<id>``; ``_`` in a group name stands for ``-``: ``ip_1`` fills
+    ``<ip-1>``). One copy of the fix is made per distinct set of values; placeholders no observed
+    line gives stay as ``<...>`` (the plan then says REQUIRES VALUES). An observed line that
+    ``fill_from`` does not match adds one unfilled copy, unless ``fill_skip`` matches it.
+    """
+
+    remediation: tuple[str, ...] = Field(
+        default=(), description="this rule's own fix lines (empty: the check's remediation applies)"
+    )
+    rollback: tuple[str, ...] = Field(default=(), description="how to undo this rule's fix lines")
+    fill_from: str | None = Field(
+        default=None,
+        description="regex with named groups over the observed lines that fill <name> placeholders",
+    )
+
+    shapes: tuple[FixShape, ...] = Field(
+        default=(),
+        description="other failure shapes, each with its own fill_from and fix; an observed line takes "
+        "the first shape that matches it, then the rule's own fill_from",
+    )
+    fill_skip: str | None = Field(
+        default=None,
+        description="regex of observed lines 'fill_from' need not match (another rule's fix covers them)",
+    )
+
+    _fill_re = field_validator("fill_from", "fill_skip")(_check_regex)
+
+    @model_validator(mode="after")
+    def _fix_consistent(self) -> RuleFix:
+        if self.rollback and not self.remediation:
+            raise ValueError("a rule with 'rollback' needs its own 'remediation'")
+        if self.fill_from is not None:
+            if not self.remediation:
+                raise ValueError("'fill_from' fills the rule's own 'remediation', which is missing")
+            if not re.compile(self.fill_from).groupindex:
+                raise ValueError("'fill_from' needs at least one named group (?P<name>...)")
+        elif self.fill_skip is not None and not self.shapes:
+            raise ValueError("'fill_skip' needs 'fill_from' or 'shapes'")
+        return self
+
+
+class RuleBase(RuleFix):
     """Fields every leaf rule has: its evidence, what a failure means, and how severe it is."""
 
     evidence: str
@@ -234,7 +291,7 @@ class PythonRule(RuleBase):
     function: str
 
 
-class AnyOf(Frozen):
+class AnyOf(RuleFix):
     """Passes when any sub-rule passes (e.g. VRP5 and VRP8 spellings of the same setting)."""
 
     op: Literal["any_of"]
@@ -246,7 +303,7 @@ class AnyOf(Frozen):
     expected_zh: str | None = Field(default=None, min_length=1)
 
 
-class Fallback(Frozen):
+class Fallback(RuleFix):
     """The first sub-rule whose evidence is in this run decides; later ones stand in for it.
 
     For a status a saved configuration cannot hold: 'display telnet server status' decides when

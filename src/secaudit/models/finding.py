@@ -80,7 +80,13 @@ class Finding(Frozen):
     observed_digest: str = Field(default="", description="SHA-256 of the observed lines; pins waivers")
     expected: str = ""
     expected_zh: str = Field(default="", description="the expectation for a Chinese reader")
-    remediation: tuple[str, ...] = ()
+    remediation: tuple[str, ...] = Field(
+        default=(),
+        description="the fix: the failed rules' own lines, placeholders filled from observed values",
+    )
+    rollback: tuple[str, ...] = Field(
+        default=(), description="how to undo the remediation lines, where known"
+    )
     evidence: tuple[EvidenceRef, ...] = ()
 
 

@@ -33,6 +33,8 @@ SINGLE_VALUE_SETTINGS: tuple[tuple[str, ...], ...] = (
     (r"^router isis ", r"^interface ", r"^(hello-password)(?: |$)"),
     (r"^router isis ", r"^(lsp-password)(?: |$)"),
     (r"^aaa group server tacacs\+ ", r"^(vrf)(?: |$)"),
+    (r"^(?:tacacs|radius)-server host ", r"^(key)(?: |$)"),
+    (r"^key chain ", r"^key ", r"^(cryptographic-algorithm)(?: |$)"),
 )
 
 PLATFORM = PlatformSpec(

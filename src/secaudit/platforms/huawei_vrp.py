@@ -18,6 +18,11 @@ from secaudit.platforms.base import (
 SINGLE_VALUE_SETTINGS: tuple[tuple[str, ...], ...] = (
     (r"^(clock timezone)(?: |$)",),
     (r"^ospf ", r"^area ", r"^(authentication-mode)(?: |$)"),
+    (
+        r"^isis(?: \S+)?$",
+        r"^(isis authentication-mode|area-authentication-mode|domain-authentication-mode)(?: |$)",
+    ),
+    (r"^interface ", r"^(isis authentication-mode)(?: |$)"),
     (r"^(info-center timestamp \S+)(?: |$)",),
     (r"^(info-center loghost source)(?: |$)",),
     (r"^(info-center source \S+ channel \S+ log level)(?: |$)",),

@@ -135,6 +135,13 @@ def placeholder_safe_rollback(rollback: HConfig | HConfigChild, future: HConfig 
         ['snmp-server community <c>']
         >>> tree_lines(back)
         ('username <u>', ' no policy SEC', ' exit')
+
+        A negation inside such a section (`` no password``) is not inverted into a bare line
+        (`` password``, which would set no value): it is dropped and returned, like the top level.
+
+        >>> rem, back, fut = minimal_change(run, ["username <u>", " secret 10 <p>", " no password"])
+        >>> placeholder_safe_rollback(back, fut), tree_lines(back)
+        (['password'], ('username <u>', ' no secret 10 <p>', ' exit'))
     """
     negation = rollback.driver.negation_prefix
     keep = driver_of(rollback).table.keep_sections
@@ -150,6 +157,9 @@ def placeholder_safe_rollback(rollback: HConfig | HConfigChild, future: HConfig 
             child.text = section.text
             child.comments.clear()
             for sub in section.children:
+                if sub.text.startswith(negation) and not sub.children:
+                    dropped.append(sub.text.removeprefix(negation))  # its inverse is a bare line
+                    continue
                 child.add_child(sub.text).negate()
             dropped.extend(placeholder_safe_rollback(child, section))
         elif child.children:

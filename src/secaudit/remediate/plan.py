@@ -86,11 +86,24 @@ def _has_config_evidence(check: PlatformCheck) -> bool:
     return any(e.parser == "config" for e in check.evidence)
 
 
+def fix_lines(finding: Finding, check: PlatformCheck | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The remediation and rollback lines of a finding: its failed rules' own fixes, filled from
+    the observed values (what the engine put on the finding); the check's lines for a finding
+    that carries none.
+    """
+    if finding.remediation:
+        if finding.rollback or check is None or finding.remediation != check.remediation:
+            return finding.remediation, finding.rollback
+        return finding.remediation, check.rollback
+    if check is not None:
+        return check.remediation, check.rollback
+    return (), ()
+
+
 def _template_fix(
     finding: Finding, check: PlatformCheck | None, notes: list[str]
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], bool]:
-    lines = check.remediation if check is not None else finding.remediation
-    rollback = check.rollback if check is not None else ()
+    lines, rollback = fix_lines(finding, check)
     config, execs = split_exec(finding.platform, lines)
     if not rollback:
         notes.append("rollback not known: restore the configuration saved before the change")
@@ -100,7 +113,7 @@ def _template_fix(
 def _minimal_fix(
     finding: Finding, check: PlatformCheck, running: HConfig, notes: list[str]
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], bool]:
-    config, execs = split_exec(finding.platform, check.remediation)
+    config, execs = split_exec(finding.platform, fix_lines(finding, check)[0])
     remediation, rollback, future = minimal_change(running, config)
     dropped = placeholder_safe_rollback(rollback, future)
     if dropped:
@@ -115,8 +128,8 @@ def _minimal_fix(
     back_lines = tree_lines(rollback)
     if not rem_lines and config:
         notes.append(
-            "every configuration line of the control's remediation is already configured: "
-            "the failure needs a change the control's lines do not express"
+            "every configuration line of the fix is already configured: "
+            "the failure needs a change the fix's lines do not express"
         )
     if placeholders(back_lines):
         notes.append(
@@ -144,7 +157,7 @@ def fix_for(finding: Finding, control: Control | None, running: HConfig | None) 
         and check is not None
         and rules_for(finding.platform) is not None
         and _has_config_evidence(check)
-        and bool(check.remediation)
+        and bool(fix_lines(finding, check)[0])
     )
     method: Method = "template"
     if use_minimal and running is not None and check is not None:

@@ -28,6 +28,12 @@ def render_plan(plan: RemediationPlan) -> str:
     else:
         out.append("# method: the controls' own lines (templates); some may already be configured")
     out.extend(f"# note: {n}" for n in plan.notes)
+    pending = [f.control_id for f in plan.fixes if f.requires_values]
+    if pending:
+        out.append(
+            f"# REQUIRES VALUES: {len(pending)} of {len(plan.fixes)} block(s) hold values the evidence did "
+            f"not give (<...>): {', '.join(pending)}"
+        )
     if plan.waived:
         out.append(f"# waived (no block): {', '.join(plan.waived)}")
     if not plan.fixes:
