@@ -15,13 +15,14 @@ it had not sent is yielded as ``collector_failed``, naming the worker's error or
 from __future__ import annotations
 
 import multiprocessing
-import queue
+import pickle
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 from secaudit.collect.base import Collector, HostProcessor, Plan
 from secaudit.collect.credentials import Credential
@@ -75,17 +76,23 @@ def _finish(host: HostEvidence, share: _Share, store: EvidenceStore | None) -> H
     return replace(done, cpu=dict(times.cpu)) if times is not None else done
 
 
-def _worker(index: int, share: _Share, out: Any) -> None:
-    """Collect, store and process the share's hosts; one message per host, then ``done``."""
+def _worker(index: int, share: _Share, out: Connection) -> None:
+    """Collect, store and process the share's hosts; one message per host, then ``done``.
+
+    ``out`` is this worker's own pipe: a message is sent whole by this process (no feeder thread,
+    no lock shared with other workers), so a worker killed mid-message only cuts its own pipe,
+    which the parent reads as the worker's death.
+    """
     try:
         store = EvidenceStore(share.store_root) if share.store_root is not None else None
         for collected in share.make().collect(share.targets, share.plan):
-            out.put(("host", index, _finish(collected, share, store)))
+            out.send(("host", index, _finish(collected, share, store)))
     except BaseException as exc:  # the parent turns the share's missing hosts into errors
-        out.put(("error", index, f"{type(exc).__name__}: {exc}"))
+        out.send(("error", index, f"{type(exc).__name__}: {exc}"))
         raise
     finally:
-        out.put(("done", index, None))
+        out.send(("done", index, None))
+        out.close()
 
 
 def _shares(targets: tuple[Target, ...], processes: int) -> list[tuple[Target, ...]]:
@@ -151,8 +158,7 @@ class ShardedCollector:
         if not shares:
             return
         ctx = multiprocessing.get_context("fork")
-        out = ctx.Queue()
-        workers: list[tuple[BaseProcess, tuple[Target, ...]]] = []
+        workers: list[tuple[BaseProcess, tuple[Target, ...], Connection]] = []
         for share in shares:
             job = _Share(
                 make=self.make,
@@ -162,10 +168,12 @@ class ShardedCollector:
                 process=process,
                 timed=self.timed,
             )
-            proc = ctx.Process(target=_worker, args=(len(workers), job, out), daemon=True)
+            reader, writer = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_worker, args=(len(workers), job, writer), daemon=True)
             proc.start()
-            workers.append((proc, share))
-        for host in _drain(out, workers):
+            writer.close()  # the worker holds the only writing end: its death closes the pipe
+            workers.append((proc, share, reader))
+        for host in _drain(workers):
             if isinstance(host, tuple):
                 lost, why = host
                 yield from _lost(lost, plan, self.source, why)
@@ -174,36 +182,43 @@ class ShardedCollector:
 
 
 def _drain(
-    out: Any, workers: list[tuple[BaseProcess, tuple[Target, ...]]]
+    workers: list[tuple[BaseProcess, tuple[Target, ...], Connection]],
 ) -> Iterator[HostEvidence | tuple[tuple[Target, ...], str]]:
-    """Yield hosts from the queue until every worker is done or dead, then (hosts, why) per
-    worker for the hosts it never sent."""
+    """Yield hosts from the workers' pipes until every worker is done or dead, then (hosts, why)
+    per worker for the hosts it never sent.
+
+    A pipe that ends (or breaks mid-message) before its worker said ``done`` means the worker
+    died (killed, out of memory, ``os._exit``): its remaining hosts are reported, never waited for.
+    """
     seen: set[str] = set()
     errors: dict[int, str] = {}
-    finished: set[int] = set()
+    pending = {reader: i for i, (_, _, reader) in enumerate(workers)}
     try:
-        while len(finished) < len(workers):
-            try:
-                kind, index, payload = out.get(timeout=0.5)
-            except queue.Empty:
-                for i, (proc, _) in enumerate(workers):
-                    if i not in finished and not proc.is_alive() and out.empty():
-                        finished.add(i)  # died without saying "done" (killed, out of memory)
-                continue
-            if kind == "host":
-                seen.add(payload.target.name)
-                yield payload
-            elif kind == "error":
-                errors[index] = payload
-            else:
-                finished.add(index)
+        while pending:
+            for ready in wait(list(pending)):
+                reader = cast(Connection, ready)
+                index = pending[reader]
+                try:
+                    kind, _, payload = reader.recv()
+                except (EOFError, OSError, pickle.UnpicklingError):
+                    kind, payload = "done", None  # the worker is gone
+                if kind == "host":
+                    seen.add(payload.target.name)
+                    yield payload
+                elif kind == "error":
+                    errors[index] = payload
+                else:
+                    del pending[reader]
+                    reader.close()
     finally:
-        for proc, _ in workers:
+        for reader in pending:
+            reader.close()
+        for proc, _, _ in workers:
             proc.join(timeout=5)
             if proc.is_alive():
                 proc.kill()
                 proc.join()
-    for i, (proc, share) in enumerate(workers):
+    for i, (proc, share, _) in enumerate(workers):
         missing = tuple(t for t in share if t.name not in seen)
         if missing:
             why = errors.get(i) or f"the collector worker process exited with code {proc.exitcode}"
