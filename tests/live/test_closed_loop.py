@@ -66,18 +66,26 @@ GAPS = {
         "zte_zxa10 configures 'tacacs-server host <ip> key <key>' in clear, which SEC-IAM-004 fails: "
         "apply rolls back"
     ),
+    "zte_zxros": (
+        "SEC-NTP-001 zte_zxros: the per-rule fix adds 'ntp server <ip> priority N key 1' but the "
+        "control still fails on the lab device after the push (the servers' key is not defined by "
+        "the fix); the rollback cannot type back a redacted 'password encrypted' value: incomplete"
+    ),
+    "huawei_smartax": (
+        "SEC-PON-002 huawei_smartax: the per-rule fix is pushed but the control still fails on the "
+        "lab device; every other targeted control of the host is fixed, then all are rolled back"
+    ),
 }
 
 #: fixes that apply cannot push on the variant device, per platform, with the reason's start
 NOT_PUSHED: dict[str, dict[str, str]] = {
     "huawei_vrp": {
         "SEC-IAM-001": "needs values redacted",
-        "SEC-NTP-001": "needs values redacted",
         "SEC-OPS-002": "the control is judged from runtime state",
         "SEC-OPS-005": "the control is judged from runtime state",
         "SEC-RTE-001": "needs values:",
-        "SEC-SNMP-001": "needs values:",
-        "SEC-SNMP-002": "needs values:",
+        "SEC-SNMP-001": "needs values redacted",
+        "SEC-SNMP-002": "needs values redacted",
     },
 }
 
