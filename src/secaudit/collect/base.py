@@ -16,12 +16,14 @@ nothing in the pipeline changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 from secaudit.collect.plan import PlannedCommand
-from secaudit.models.enums import EvidenceSource
-from secaudit.models.evidence import HostEvidence
+from secaudit.collect.text import command_slug
+from secaudit.models.enums import CollectionState, EvidenceSource, EvidenceState
+from secaudit.models.evidence import Evidence, HostEvidence
 from secaudit.models.target import Target
 from secaudit.timing import StageTimes
 
@@ -66,3 +68,42 @@ class ProcessingCollector(Collector, Protocol):
     ) -> Iterator[HostEvidence]:
         """Yield each target, processed with ``process`` (when given) by the collector's workers."""
         ...
+
+
+def failed_host(
+    target: Target,
+    plan: Sequence[PlannedCommand],
+    state: CollectionState,
+    detail: str,
+    evidence_state: EvidenceState = EvidenceState.COLLECT_ERROR,
+    *,
+    source: EvidenceSource = EvidenceSource.LIVE,
+) -> HostEvidence:
+    """A host that was not collected: every planned command carries ``evidence_state`` and the reason.
+
+    Examples:
+        >>> from secaudit.models.enums import Environment, Platform, Role
+        >>> t = Target(name="r1", hostname="127.0.0.1", platform=Platform.CISCO_XR, operator="telecom",
+        ...            role=Role.EDGE5G, site="s1", environment=Environment.LAB, model="m")
+        >>> h = failed_host(t, [PlannedCommand("show clock", False)], CollectionState.NOT_COLLECTED,
+        ...                 "no worker", EvidenceState.NOT_COLLECTED)
+        >>> h.state.value, h.evidence[0].state.value, h.evidence[0].detail
+        ('not_collected', 'not_collected', 'no worker')
+    """
+    now = datetime.now(UTC)
+    evidence = tuple(
+        Evidence(
+            host=target.name,
+            platform=target.platform,
+            command=p.command,
+            slug=command_slug(p.command),
+            text="",
+            sha256="",
+            collected_at=now,
+            source=source,
+            state=evidence_state,
+            detail=detail,
+        )
+        for p in plan
+    )
+    return HostEvidence(target, evidence, state, detail, now)

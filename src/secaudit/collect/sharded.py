@@ -18,18 +18,16 @@ import multiprocessing
 import pickle
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from secaudit.collect.base import Collector, HostProcessor, Plan
+from secaudit.collect.base import Collector, HostProcessor, Plan, failed_host
 from secaudit.collect.credentials import Credential
 from secaudit.collect.store import EvidenceStore
-from secaudit.collect.text import command_slug
-from secaudit.models.enums import CollectionState, EvidenceSource, EvidenceState
-from secaudit.models.evidence import Evidence, HostEvidence
+from secaudit.models.enums import CollectionState, EvidenceSource
+from secaudit.models.evidence import HostEvidence
 from secaudit.models.target import Target
 from secaudit.timing import StageTimes
 
@@ -111,24 +109,10 @@ def _lost(
     targets: tuple[Target, ...], plan: Plan, source: EvidenceSource, why: str
 ) -> Iterator[HostEvidence]:
     """Hosts a dead worker never sent: every planned command is a collection error."""
-    now = datetime.now(UTC)
     for target in targets:
-        evidence = tuple(
-            Evidence(
-                host=target.name,
-                platform=target.platform,
-                command=p.command,
-                slug=command_slug(p.command),
-                text="",
-                sha256="",
-                collected_at=now,
-                source=source,
-                state=EvidenceState.COLLECT_ERROR,
-                detail=why,
-            )
-            for p in plan.get(target.name, ())
+        yield failed_host(
+            target, plan.get(target.name, ()), CollectionState.COLLECTOR_FAILED, why, source=source
         )
-        yield HostEvidence(target, evidence, CollectionState.COLLECTOR_FAILED, why, now)
 
 
 @dataclass(frozen=True, slots=True)

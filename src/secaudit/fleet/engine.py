@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from secaudit.collect.base import HostProcessor, Plan
+from secaudit.collect.base import HostProcessor, Plan, failed_host
 from secaudit.errors import CollectionError
 from secaudit.fleet import wire
 from secaudit.fleet.settings import COLLECT_TASK, FleetSettings, key_prefix, make_app, queue_name
@@ -107,7 +107,7 @@ class _Dispatch:
         for t in hosts:
             if t.name not in self.seen:
                 self.seen.add(t.name)
-                out.append(wire.failed_host(t, self.plan.get(t.name, ()), state, why, evidence))
+                out.append(failed_host(t, self.plan.get(t.name, ()), state, why, evidence))
         return out
 
 
@@ -369,7 +369,7 @@ class CeleryCollector:
         for t in shard.targets:
             if t.name not in seen:
                 seen.add(t.name)
-                yield wire.failed_host(
+                yield failed_host(
                     t,
                     plan.get(t.name, ()),
                     CollectionState.COLLECTOR_FAILED,

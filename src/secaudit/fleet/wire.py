@@ -14,12 +14,11 @@ import base64
 import json
 import zlib
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from secaudit.collect.plan import PlannedCommand
-from secaudit.collect.text import command_slug
-from secaudit.models.enums import CollectionState, EvidenceSource, EvidenceState
+from secaudit.models.enums import CollectionState
 from secaudit.models.evidence import Evidence, HostEvidence
 from secaudit.models.target import Target
 
@@ -111,40 +110,3 @@ def encode_blob(blob: bytes) -> str:
 def decode_blob(text: str) -> bytes:
     """The inverse of :func:`encode_blob`."""
     return base64.b64decode(text.encode("ascii"), validate=True)
-
-
-def failed_host(
-    target: Target,
-    plan: Sequence[PlannedCommand],
-    state: CollectionState,
-    detail: str,
-    evidence_state: EvidenceState,
-) -> HostEvidence:
-    """A host that was not collected: every planned command carries ``evidence_state`` and the reason.
-
-    Examples:
-        >>> from secaudit.models.enums import Environment, Platform, Role
-        >>> t = Target(name="r1", hostname="127.0.0.1", platform=Platform.CISCO_XR, operator="telecom",
-        ...            role=Role.EDGE5G, site="s1", environment=Environment.LAB, model="m")
-        >>> h = failed_host(t, [PlannedCommand("show clock", False)], CollectionState.NOT_COLLECTED,
-        ...                 "no worker", EvidenceState.NOT_COLLECTED)
-        >>> h.state.value, h.evidence[0].state.value, h.evidence[0].detail
-        ('not_collected', 'not_collected', 'no worker')
-    """
-    now = datetime.now(UTC)
-    evidence = tuple(
-        Evidence(
-            host=target.name,
-            platform=target.platform,
-            command=p.command,
-            slug=command_slug(p.command),
-            text="",
-            sha256="",
-            collected_at=now,
-            source=EvidenceSource.LIVE,
-            state=evidence_state,
-            detail=detail,
-        )
-        for p in plan
-    )
-    return HostEvidence(target, evidence, state, detail, now)

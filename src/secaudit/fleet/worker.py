@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from secaudit.collect.base import failed_host
 from secaudit.collect.credentials import Credential, scrub, secret_values
 from secaudit.collect.live import LiveCollector, LiveOptions, ReadOnlyViolationError, check_read_only
 from secaudit.collect.plan import PlannedCommand
@@ -98,7 +99,7 @@ def collect(
         why = _refusal(ctx, target, plan.get(target.name, ()))
         if why:
             out.append(
-                wire.failed_host(
+                failed_host(
                     target,
                     plan.get(target.name, ()),
                     CollectionState.COMMAND_REJECTED,
@@ -133,7 +134,7 @@ def pack(hosts: list[HostEvidence], shard_id: str, store: Any, prefix: str) -> d
                 f"evidence is {len(blob)} bytes compressed, over the {wire.HOST_LIMIT}-byte limit of one host"
             )
             blob = wire.pack_host(
-                wire.failed_host(
+                failed_host(
                     host.target,
                     [PlannedCommand(e.command, False) for e in host.evidence],
                     CollectionState.COLLECTOR_FAILED,
