@@ -98,6 +98,7 @@ RoleOpt = Annotated[
 SiteOpt = Annotated[
     list[str] | None, typer.Option(metavar="SITE", help="Only hosts of this site (repeatable)")
 ]
+HostOpt = Annotated[list[str] | None, typer.Option(metavar="GLOB", help="Host name or glob (repeatable)")]
 ProfileOpt = Annotated[str, typer.Option(help="Profile in checks/profiles/ (baseline, plan, build, operate)")]
 PhaseOpt = Annotated[
     list[str] | None, typer.Option(metavar="PHASE", help="Only controls of this phase (repeatable)")

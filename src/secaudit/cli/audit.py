@@ -18,6 +18,7 @@ from rich.text import Text
 from secaudit.cli._app import (
     ChecksOpt,
     ControlOpt,
+    HostOpt,
     OperatorOpt,
     PhaseOpt,
     ProfileOpt,
@@ -90,9 +91,7 @@ def run(
     operator: OperatorOpt = None,
     role: RoleOpt = None,
     site: SiteOpt = None,
-    host: Annotated[
-        list[str] | None, typer.Option(metavar="GLOB", help="Host name or glob (repeatable)")
-    ] = None,
+    host: HostOpt = None,
     lang: Annotated[
         str | None, typer.Option(help="Report language (zh-CN or en); default per operator")
     ] = None,

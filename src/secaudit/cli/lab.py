@@ -14,7 +14,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from secaudit.cli._app import OperatorOpt, RoleOpt, SiteOpt, StateDir, die, guard, hostkeys_app, lab_app, out
+from secaudit.cli._app import (
+    HostOpt,
+    OperatorOpt,
+    RoleOpt,
+    SiteOpt,
+    StateDir,
+    die,
+    guard,
+    hostkeys_app,
+    lab_app,
+    out,
+)
 from secaudit.collect.classify import classify_exception
 from secaudit.collect.hostkeys import enrol, known_hosts_path, read_enrolled
 from secaudit.collect.hostkeys import scan as scan_host_key
@@ -164,9 +175,7 @@ def hostkeys_scan(
     operator: OperatorOpt = None,
     role: RoleOpt = None,
     site: SiteOpt = None,
-    host: Annotated[
-        list[str] | None, typer.Option(metavar="GLOB", help="Host name or glob (repeatable)")
-    ] = None,
+    host: HostOpt = None,
     replace: Annotated[
         bool, typer.Option(help="Replace a changed key (only after verifying it out of band)")
     ] = False,
