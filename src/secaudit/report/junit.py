@@ -57,12 +57,7 @@ def xml_attr(value: str) -> str:
         >>> xml_attr('a<b & "c"\\nd')
         'a&lt;b &amp; &quot;c&quot;&#10;d'
     """
-    if "&" in value:
-        value = value.replace("&", "&amp;")
-    if "<" in value:
-        value = value.replace("<", "&lt;")
-    if ">" in value:
-        value = value.replace(">", "&gt;")
+    value = xml_cdata(value)
     if '"' in value:
         value = value.replace('"', "&quot;")
     if "\r" in value:
